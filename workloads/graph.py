@@ -1,0 +1,253 @@
+"""The layer graph: a DAG of named nodes with shape inference, parameters and MACs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from math import prod
+
+from workloads.errors import WorkloadError
+from workloads.layers import (
+    LOSSES,
+    Add,
+    AvgPool,
+    BatchNorm,
+    Conv2d,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool,
+    Input,
+    Layer,
+    MaxPool,
+    ReLU,
+    ReLU6,
+    Shape,
+)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer in the graph, with the names of the nodes it reads and its inferred shapes."""
+
+    name: str
+    layer: Layer
+    inputs: tuple[str, ...]
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+
+    @property
+    def kind(self) -> str:
+        return self.layer.kind
+
+    @property
+    def weight_count(self) -> int:
+        return self.layer.weight_count(self.input_shapes)
+
+    @property
+    def bias_count(self) -> int:
+        return self.layer.bias_count(self.input_shapes)
+
+    @property
+    def param_count(self) -> int:
+        return self.weight_count + self.bias_count
+
+    @property
+    def buffer_count(self) -> int:
+        """Stored values that never train (batch-norm running statistics)."""
+        return self.layer.buffer_count(self.input_shapes) if isinstance(self.layer, BatchNorm) else 0
+
+    @property
+    def macs(self) -> int:
+        return self.layer.macs(self.input_shapes)
+
+    @property
+    def elementwise_ops(self) -> int:
+        return self.layer.elementwise_ops(self.input_shapes)
+
+    @property
+    def output_elements(self) -> int:
+        return prod(self.output_shape)
+
+    @property
+    def has_weights(self) -> bool:
+        """True for the layers that carry a weight tensor (convolutions and dense layers)."""
+        return self.layer.has_weights
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A topologically ordered DAG of nodes, ending in a loss.
+
+    Build one with :class:`GraphBuilder`; the first node is the :class:`Input`.
+    """
+
+    name: str
+    nodes: tuple[Node, ...]
+    loss: str = "softmax_cross_entropy"
+    _index: dict[str, Node] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise WorkloadError(self.name, "loss", self.loss, f"one of {', '.join(LOSSES)}")
+        self._index.update({n.name: n for n in self.nodes})
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    def __getitem__(self, name: str) -> Node:
+        return self._index[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._index
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.nodes[0].output_shape
+
+    @property
+    def output(self) -> Node:
+        return self.nodes[-1]
+
+    @property
+    def params(self) -> int:
+        return sum(n.param_count for n in self.nodes)
+
+    @property
+    def macs(self) -> int:
+        return sum(n.macs for n in self.nodes)
+
+    def consumers(self, name: str) -> tuple[str, ...]:
+        """Names of the nodes that read the output of ``name``, in program order."""
+        return tuple(n.name for n in self.nodes if name in n.inputs)
+
+    def weighted_nodes(self) -> tuple[Node, ...]:
+        """Convolutions and dense layers, in program order."""
+        return tuple(n for n in self.nodes if n.has_weights)
+
+
+class GraphBuilder:
+    """Appends layers in program order; each method returns the new node's name.
+
+    Parameters
+    ----------
+    name
+        The model name.
+    input_shape
+        Per-sample input shape, ``(H, W, C)`` or ``(F,)``.
+    """
+
+    def __init__(self, name: str, input_shape: Shape) -> None:
+        self.name = name
+        self._nodes: list[Node] = []
+        self._counts: dict[str, int] = {}
+        self.last = self.add_layer(Input(shape=tuple(input_shape)), (), name="input")
+
+    def add_layer(self, layer: Layer, inputs: tuple[str, ...], name: str | None = None) -> str:
+        """Append ``layer`` reading ``inputs``; infer its output shape."""
+        if name is None:
+            index = self._counts.get(layer.kind, 0)
+            self._counts[layer.kind] = index + 1
+            name = f"{layer.kind}_{index}"
+        known = {n.name: n for n in self._nodes}
+        if name in known:
+            raise WorkloadError(self.name, "layer name", name, "a name not used before in this graph")
+        missing = [i for i in inputs if i not in known]
+        if missing:
+            raise WorkloadError(self.name, f"{name}.inputs", missing[0], "the name of an earlier layer")
+        if len(inputs) != layer.arity:
+            raise WorkloadError(self.name, f"{name}.inputs", inputs, f"{layer.arity} input(s)")
+        in_shapes = tuple(known[i].output_shape for i in inputs)
+        try:
+            out_shape = layer.output_shape(in_shapes)
+        except ValueError as exc:
+            raise WorkloadError(self.name, f"{name} ({layer.kind})", in_shapes, str(exc)) from None
+        self._nodes.append(Node(name, layer, tuple(inputs), in_shapes, tuple(out_shape)))
+        self.last = name
+        return name
+
+    def _chain(self, layer: Layer, x: str | None, name: str | None) -> str:
+        return self.add_layer(layer, (x or self.last,), name)
+
+    def conv(
+        self,
+        out_channels: int,
+        kernel: int | tuple[int, int] = 3,
+        stride: int | tuple[int, int] = 1,
+        padding: str | int | tuple[int, int, int, int] = "same",
+        groups: int = 1,
+        bias: bool = True,
+        x: str | None = None,
+        name: str | None = None,
+    ) -> str:
+        kernel = (kernel, kernel) if isinstance(kernel, int) else tuple(kernel)
+        stride = (stride, stride) if isinstance(stride, int) else tuple(stride)
+        return self._chain(Conv2d(out_channels, kernel, stride, padding, groups, bias), x, name)
+
+    def depthwise(
+        self,
+        kernel: int | tuple[int, int] = 3,
+        stride: int | tuple[int, int] = 1,
+        padding: str | int | tuple[int, int, int, int] = "same",
+        bias: bool = True,
+        x: str | None = None,
+        name: str | None = None,
+    ) -> str:
+        channels = self._shape(x)[-1]
+        return self.conv(channels, kernel, stride, padding, channels, bias, x, name)
+
+    def dense(self, units: int, bias: bool = True, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(Dense(units, bias), x, name)
+
+    def batchnorm(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(BatchNorm(), x, name)
+
+    def relu(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(ReLU(), x, name)
+
+    def relu6(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(ReLU6(), x, name)
+
+    def dropout(self, rate: float = 0.5, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(Dropout(rate), x, name)
+
+    def maxpool(
+        self,
+        pool: int | tuple[int, int] = 2,
+        stride: int | tuple[int, int] | None = None,
+        padding: str | int | tuple[int, int, int, int] = "valid",
+        x: str | None = None,
+        name: str | None = None,
+    ) -> str:
+        pool = (pool, pool) if isinstance(pool, int) else tuple(pool)
+        stride = (stride, stride) if isinstance(stride, int) else stride
+        return self._chain(MaxPool(pool, stride, padding), x, name)
+
+    def avgpool(
+        self,
+        pool: int | tuple[int, int] = 2,
+        stride: int | tuple[int, int] | None = None,
+        padding: str | int | tuple[int, int, int, int] = "valid",
+        x: str | None = None,
+        name: str | None = None,
+    ) -> str:
+        pool = (pool, pool) if isinstance(pool, int) else tuple(pool)
+        stride = (stride, stride) if isinstance(stride, int) else stride
+        return self._chain(AvgPool(pool, stride, padding), x, name)
+
+    def global_avg_pool(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(GlobalAvgPool(), x, name)
+
+    def flatten(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(Flatten(), x, name)
+
+    def add(self, a: str, b: str, name: str | None = None) -> str:
+        return self.add_layer(Add(), (a, b), name)
+
+    def _shape(self, x: str | None) -> Shape:
+        target = x or self.last
+        return next(n.output_shape for n in self._nodes if n.name == target)
+
+    def build(self, loss: str = "softmax_cross_entropy") -> Graph:
+        """Return the finished, immutable graph."""
+        return Graph(self.name, tuple(self._nodes), loss)

@@ -1,0 +1,309 @@
+"""Layer types of the graph IR: shapes, parameter counts and MACs per sample.
+
+Activations are NHWC per sample: a feature map has shape ``(H, W, C)`` and a vector ``(F,)``.
+Conv weights are HWIO ``(KH, KW, C_in // groups, C_out)``; dense weights ``(F_in, F_out)``.
+MACs count the multiply-accumulates of convolutions and dense layers only, the convention of the
+MLPerf Tiny reference figures; element-wise work is counted as ``elementwise_ops``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil, prod
+
+Shape = tuple[int, ...]
+
+
+def _resolve_padding(
+    padding: str | int | tuple[int, int, int, int],
+    size: int,
+    kernel: int,
+    stride: int,
+) -> tuple[int, int]:
+    """Return (before, after) padding along one axis, TensorFlow 'same' semantics."""
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        out = ceil(size / stride)
+        total = max((out - 1) * stride + kernel - size, 0)
+        return total // 2, total - total // 2
+    raise ValueError(f"padding {padding!r}")
+
+
+def _pads(
+    padding: str | int | tuple[int, int, int, int],
+    in_hw: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+) -> tuple[int, int, int, int]:
+    if isinstance(padding, int):
+        return padding, padding, padding, padding
+    if isinstance(padding, tuple):
+        return padding
+    top, bottom = _resolve_padding(padding, in_hw[0], kernel[0], stride[0])
+    left, right = _resolve_padding(padding, in_hw[1], kernel[1], stride[1])
+    return top, bottom, left, right
+
+
+def _window_out(size: int, kernel: int, stride: int, before: int, after: int) -> int:
+    return (size + before + after - kernel) // stride + 1
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Base of every layer type: a per-sample shape function with zero parameters and MACs."""
+
+    kind = "layer"
+    arity = 1
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        return inputs[0]
+
+    def weight_count(self, inputs: tuple[Shape, ...]) -> int:
+        return 0
+
+    def bias_count(self, inputs: tuple[Shape, ...]) -> int:
+        return 0
+
+    def macs(self, inputs: tuple[Shape, ...]) -> int:
+        return 0
+
+    def elementwise_ops(self, inputs: tuple[Shape, ...]) -> int:
+        """Element operations per sample outside MACs (one per output element by default)."""
+        return prod(self.output_shape(inputs))
+
+    @property
+    def has_weights(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Input(Layer):
+    """The graph input: a per-sample shape."""
+
+    shape: Shape = (1,)
+    kind = "input"
+    arity = 0
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        return self.shape
+
+    def elementwise_ops(self, inputs: tuple[Shape, ...]) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class Conv2d(Layer):
+    """2-D convolution with stride, padding and groups (depthwise: groups == C_in == C_out)."""
+
+    out_channels: int = 1
+    kernel: tuple[int, int] = (3, 3)
+    stride: tuple[int, int] = (1, 1)
+    padding: str | int | tuple[int, int, int, int] = "same"
+    groups: int = 1
+    bias: bool = True
+    kind = "conv2d"
+
+    def pads(self, inputs: tuple[Shape, ...]) -> tuple[int, int, int, int]:
+        """Explicit (top, bottom, left, right) padding for this input shape."""
+        h, w, _ = inputs[0]
+        return _pads(self.padding, (h, w), self.kernel, self.stride)
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        if len(inputs[0]) != 3:
+            raise ValueError(f"conv2d needs an (H, W, C) input, got {inputs[0]}")
+        h, w, c = inputs[0]
+        if c % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"channels {c}->{self.out_channels} not divisible by groups {self.groups}")
+        top, bottom, left, right = self.pads(inputs)
+        ho = _window_out(h, self.kernel[0], self.stride[0], top, bottom)
+        wo = _window_out(w, self.kernel[1], self.stride[1], left, right)
+        if ho <= 0 or wo <= 0:
+            raise ValueError(f"kernel {self.kernel} larger than the padded input {h}x{w}")
+        return ho, wo, self.out_channels
+
+    def weight_count(self, inputs: tuple[Shape, ...]) -> int:
+        c_in = inputs[0][2]
+        return self.kernel[0] * self.kernel[1] * (c_in // self.groups) * self.out_channels
+
+    def bias_count(self, inputs: tuple[Shape, ...]) -> int:
+        return self.out_channels if self.bias else 0
+
+    def macs(self, inputs: tuple[Shape, ...]) -> int:
+        ho, wo, _ = self.output_shape(inputs)
+        return ho * wo * self.weight_count(inputs)
+
+    def elementwise_ops(self, inputs: tuple[Shape, ...]) -> int:
+        return 0
+
+    @property
+    def has_weights(self) -> bool:
+        return True
+
+    @property
+    def is_depthwise(self) -> bool:
+        return self.groups > 1 and self.groups == self.out_channels
+
+    def is_pointwise(self) -> bool:
+        return self.kernel == (1, 1) and self.groups == 1
+
+
+@dataclass(frozen=True)
+class Dense(Layer):
+    """Fully connected layer on a vector input."""
+
+    units: int = 1
+    bias: bool = True
+    kind = "dense"
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        if len(inputs[0]) != 1:
+            raise ValueError(f"dense needs a vector input (use Flatten), got {inputs[0]}")
+        return (self.units,)
+
+    def weight_count(self, inputs: tuple[Shape, ...]) -> int:
+        return inputs[0][0] * self.units
+
+    def bias_count(self, inputs: tuple[Shape, ...]) -> int:
+        return self.units if self.bias else 0
+
+    def macs(self, inputs: tuple[Shape, ...]) -> int:
+        return self.weight_count(inputs)
+
+    def elementwise_ops(self, inputs: tuple[Shape, ...]) -> int:
+        return 0
+
+    @property
+    def has_weights(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class BatchNorm(Layer):
+    """Batch normalisation over the last (channel) axis: gamma and beta, plus running statistics.
+
+    On-device training uses the running statistics (frozen mode), so that a batch of one works.
+    """
+
+    kind = "batchnorm"
+
+    def weight_count(self, inputs: tuple[Shape, ...]) -> int:
+        return inputs[0][-1]
+
+    def bias_count(self, inputs: tuple[Shape, ...]) -> int:
+        return inputs[0][-1]
+
+    def buffer_count(self, inputs: tuple[Shape, ...]) -> int:
+        """Running mean and variance: stored, never trained."""
+        return 2 * inputs[0][-1]
+
+
+@dataclass(frozen=True)
+class ReLU(Layer):
+    kind = "relu"
+
+
+@dataclass(frozen=True)
+class ReLU6(Layer):
+    kind = "relu6"
+
+
+@dataclass(frozen=True)
+class Dropout(Layer):
+    """Dropout: a no-op at inference and in the memory plan (it aliases its input)."""
+
+    rate: float = 0.5
+    kind = "dropout"
+
+    def elementwise_ops(self, inputs: tuple[Shape, ...]) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class Add(Layer):
+    """Element-wise sum of two same-shaped inputs (residual connections)."""
+
+    kind = "add"
+    arity = 2
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        if inputs[0] != inputs[1]:
+            raise ValueError(f"add needs equal shapes, got {inputs[0]} and {inputs[1]}")
+        return inputs[0]
+
+
+@dataclass(frozen=True)
+class _Pool(Layer):
+    pool: tuple[int, int] = (2, 2)
+    stride: tuple[int, int] | None = None
+    padding: str | int | tuple[int, int, int, int] = "valid"
+
+    @property
+    def strides(self) -> tuple[int, int]:
+        return self.stride or self.pool
+
+    def pads(self, inputs: tuple[Shape, ...]) -> tuple[int, int, int, int]:
+        h, w, _ = inputs[0]
+        return _pads(self.padding, (h, w), self.pool, self.strides)
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        if len(inputs[0]) != 3:
+            raise ValueError(f"{self.kind} needs an (H, W, C) input, got {inputs[0]}")
+        h, w, c = inputs[0]
+        top, bottom, left, right = self.pads(inputs)
+        ho = _window_out(h, self.pool[0], self.strides[0], top, bottom)
+        wo = _window_out(w, self.pool[1], self.strides[1], left, right)
+        if ho <= 0 or wo <= 0:
+            raise ValueError(f"pool {self.pool} larger than the input {h}x{w}")
+        return ho, wo, c
+
+    def elementwise_ops(self, inputs: tuple[Shape, ...]) -> int:
+        return prod(self.output_shape(inputs)) * self.pool[0] * self.pool[1]
+
+
+@dataclass(frozen=True)
+class MaxPool(_Pool):
+    kind = "maxpool"
+
+
+@dataclass(frozen=True)
+class AvgPool(_Pool):
+    kind = "avgpool"
+
+
+@dataclass(frozen=True)
+class GlobalAvgPool(Layer):
+    """Mean over H and W: (H, W, C) -> (C,)."""
+
+    kind = "global_avg_pool"
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        if len(inputs[0]) != 3:
+            raise ValueError(f"global_avg_pool needs an (H, W, C) input, got {inputs[0]}")
+        return (inputs[0][2],)
+
+    def elementwise_ops(self, inputs: tuple[Shape, ...]) -> int:
+        return prod(inputs[0])
+
+
+@dataclass(frozen=True)
+class Flatten(Layer):
+    """Reshape to a vector: a view, no data moves."""
+
+    kind = "flatten"
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        return (prod(inputs[0]),)
+
+    def elementwise_ops(self, inputs: tuple[Shape, ...]) -> int:
+        return 0
+
+
+LOSSES = ("softmax_cross_entropy", "mse")
+"""Loss functions a graph may end in."""
+
+ALIASING_KINDS = frozenset({"flatten", "dropout"})
+"""Layers whose output is their input buffer (a view or a no-op)."""
+
+ELEMENTWISE_KINDS = frozenset({"relu", "relu6", "batchnorm"})
+"""Single-input layers that can run in place when nothing else reads their input."""
