@@ -1,0 +1,359 @@
+"""2-D convolution, NHWC activations and HWIO weights: forward and backward.
+
+Three paths, chosen by the public wrappers:
+
+- pointwise (1x1, stride 1, no padding, groups 1): a direct GEMM on the (N*H*W, C) view;
+- depthwise (groups == C_in == C_out): a direct loop, which is cheap;
+- everything else: im2col into a workspace, one GEMM per group, col2im for the input gradient.
+
+Sparse update: ``trained_out_channels=k`` computes the weight gradient of the first ``k`` output
+channels only; the bias gradient always covers every channel (it costs one sum over ``grad_out``).
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from workloads.kernels import contract as ct
+from workloads.kernels.gemm import add_bias, bias_grad, input_grad, linear_forward, weight_grad
+from workloads.kernels.jit import kernel
+
+
+@kernel
+def im2col(x, kh, kw, sh, sw, pt, pl, oh, ow, c0, cg, col):
+    """Patches of channels ``c0:c0+cg`` into ``col`` (N*OH*OW, KH*KW*cg), zeros where padded."""
+    n, h, wd, _ = x.shape
+    for b in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                r = (b * oh + i) * ow + j
+                for p in range(kh):
+                    ih = i * sh - pt + p
+                    for q in range(kw):
+                        iw = j * sw - pl + q
+                        base = (p * kw + q) * cg
+                        if 0 <= ih < h and 0 <= iw < wd:
+                            for c in range(cg):
+                                col[r, base + c] = x[b, ih, iw, c0 + c]
+                        else:
+                            for c in range(cg):
+                                col[r, base + c] = 0.0
+
+
+@kernel
+def _col2im(col, kh, kw, sh, sw, pt, pl, oh, ow, c0, cg, dx):
+    """Scatter-add ``col`` back onto channels ``c0:c0+cg`` of ``dx`` (the adjoint of im2col)."""
+    n, h, wd, _ = dx.shape
+    for b in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                r = (b * oh + i) * ow + j
+                for p in range(kh):
+                    ih = i * sh - pt + p
+                    if ih < 0 or ih >= h:
+                        continue
+                    for q in range(kw):
+                        iw = j * sw - pl + q
+                        if iw < 0 or iw >= wd:
+                            continue
+                        base = (p * kw + q) * cg
+                        for c in range(cg):
+                            dx[b, ih, iw, c0 + c] += col[r, base + c]
+
+
+@kernel
+def _forward_im2col(x, w, bias, sh, sw, pt, pl, oh, ow, groups, col, y2):
+    kh, kw, cg, cout = w.shape
+    cog = cout // groups
+    w2 = w.reshape(kh * kw * cg, cout)
+    for g in range(groups):
+        im2col(x, kh, kw, sh, sw, pt, pl, oh, ow, g * cg, cg, col)
+        if groups == 1:
+            np.dot(col, w2, y2)
+        else:
+            y2[:, g * cog : (g + 1) * cog] = np.dot(col, np.ascontiguousarray(w2[:, g * cog : (g + 1) * cog]))
+    add_bias(y2, bias)
+
+
+@kernel
+def _backward_im2col(gy2, x, w, sh, sw, pt, pl, oh, ow, groups, need_dx, need_dw, k, col, dx, dw):
+    kh, kw, cg, cout = w.shape
+    cog = cout // groups
+    kk = kh * kw * cg
+    w2 = w.reshape(kk, cout)
+    if need_dx:
+        dx[:] = 0.0
+    for g in range(groups):
+        o0 = g * cog
+        gyg = gy2 if groups == 1 else np.ascontiguousarray(gy2[:, o0 : o0 + cog])
+        kg = min(max(k - o0, 0), cog)
+        if need_dw and kg > 0:
+            dw2 = dw.reshape(kk, cout)
+            im2col(x, kh, kw, sh, sw, pt, pl, oh, ow, g * cg, cg, col)
+            if groups == 1:
+                weight_grad(col, gyg, kg, dw2)
+            else:
+                dw2[:, o0 : o0 + kg] = np.dot(col.T, np.ascontiguousarray(gyg[:, :kg]))
+        if need_dx:
+            wg = w2 if groups == 1 else np.ascontiguousarray(w2[:, o0 : o0 + cog])
+            input_grad(gyg, wg, col)
+            _col2im(col, kh, kw, sh, sw, pt, pl, oh, ow, g * cg, cg, dx)
+
+
+@kernel
+def _depthwise_forward(x, w, bias, sh, sw, pt, pl, y):
+    n, h, wd, c = x.shape
+    kh, kw = w.shape[0], w.shape[1]
+    oh, ow = y.shape[1], y.shape[2]
+    for b in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                for ch in range(c):
+                    y[b, i, j, ch] = bias[ch] if bias.shape[0] > 0 else 0.0
+            for p in range(kh):
+                ih = i * sh - pt + p
+                if ih < 0 or ih >= h:
+                    continue
+                for j in range(ow):
+                    for q in range(kw):
+                        iw = j * sw - pl + q
+                        if iw < 0 or iw >= wd:
+                            continue
+                        for ch in range(c):
+                            y[b, i, j, ch] += x[b, ih, iw, ch] * w[p, q, 0, ch]
+
+
+@kernel
+def _depthwise_backward(gy, x, w, sh, sw, pt, pl, need_dx, need_dw, k, dx, dw):
+    n, oh, ow, c = gy.shape
+    kh, kw = w.shape[0], w.shape[1]
+    h, wd = (dx.shape[1], dx.shape[2]) if need_dx else (x.shape[1], x.shape[2])
+    acc = np.zeros((kh, kw, k if need_dw else 0), np.float64)
+    if need_dx:
+        dx[:] = 0.0
+    for b in range(n):
+        for i in range(oh):
+            for p in range(kh):
+                ih = i * sh - pt + p
+                if ih < 0 or ih >= h:
+                    continue
+                for j in range(ow):
+                    for q in range(kw):
+                        iw = j * sw - pl + q
+                        if iw < 0 or iw >= wd:
+                            continue
+                        if need_dx:
+                            for ch in range(c):
+                                dx[b, ih, iw, ch] += w[p, q, 0, ch] * gy[b, i, j, ch]
+                        if need_dw:
+                            for ch in range(k):
+                                acc[p, q, ch] += x[b, ih, iw, ch] * gy[b, i, j, ch]
+    if need_dw:
+        for p in range(kh):
+            for q in range(kw):
+                for ch in range(k):
+                    dw[p, q, 0, ch] = acc[p, q, ch]
+
+
+def conv2d_output_shape(
+    input_shape: Sequence[int],
+    weight_shape: Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+) -> tuple[int, int, int, int]:
+    """Output shape ``(N, OH, OW, C_out)`` of a convolution (no dilation)."""
+    n, h, w, _ = input_shape
+    kh, kw, _, cout = weight_shape
+    sh, sw = ct.pair(stride, "stride")
+    pt, pb, pl, pr = ct.pads(padding)
+    return (
+        n,
+        ct.window_output(h, kh, sh, pt, pb, "conv2d height"),
+        ct.window_output(w, kw, sw, pl, pr, "conv2d width"),
+        cout,
+    )
+
+
+def conv2d_workspace_size(
+    input_shape: Sequence[int],
+    weight_shape: Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+) -> int:
+    """Number of float32 elements the im2col workspace of this convolution needs (0 if none)."""
+    n, oh, ow, _ = conv2d_output_shape(input_shape, weight_shape, stride, padding)
+    kh, kw, cg, _ = weight_shape
+    return n * oh * ow * kh * kw * cg
+
+
+def _geometry(x_shape, weight, stride, padding, groups):
+    ct.require(weight, "weight", shape=(None, None, None, None))
+    n, h, w, cin = x_shape
+    kh, kw, cg, cout = weight.shape
+    if groups < 1 or cin % groups or cout % groups or cin // groups != cg:
+        raise ct.KernelInputError(
+            f"groups: {groups} does not fit C_in={cin}, C_out={cout}, weight C_in/groups={cg}"
+        )
+    sh, sw = ct.pair(stride, "stride")
+    pt, pb, pl, pr = ct.pads(padding)
+    oh = ct.window_output(h, kh, sh, pt, pb, "conv2d height")
+    ow = ct.window_output(w, kw, sw, pl, pr, "conv2d width")
+    if groups == cin == cout and cg == 1:
+        path = "depthwise"
+    elif kh == kw == 1 and sh == sw == 1 and pt == pb == pl == pr == 0 and groups == 1:
+        path = "pointwise"
+    else:
+        path = "im2col"
+    return path, (n, oh, ow, cout), (sh, sw, pt, pl)
+
+
+def _workspace(workspace, rows, cols):
+    if workspace is None:
+        return np.empty((rows, cols), np.float32)
+    ct.require(workspace, "workspace", shape=(None,))
+    if workspace.size < rows * cols:
+        raise ct.KernelInputError(f"workspace: {workspace.size} elements, the im2col needs {rows * cols}")
+    return workspace[: rows * cols].reshape(rows, cols)
+
+
+def conv2d_forward(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    *,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    groups: int = 1,
+    out: np.ndarray | None = None,
+    workspace: np.ndarray | None = None,
+) -> np.ndarray:
+    """Convolution forward pass.
+
+    Parameters
+    ----------
+    x : ndarray, float32, (N, H, W, C_in)
+    weight : ndarray, float32, (KH, KW, C_in // groups, C_out)
+    bias : ndarray, float32, (C_out,), optional
+    stride : int or (sh, sw)
+    padding : int or (top, bottom, left, right)
+    groups : int
+        1 (standard), ``C_in`` with ``C_out == C_in`` (depthwise) or any common divisor.
+    out : ndarray, float32, (N, OH, OW, C_out), optional
+        Written in place when given.
+    workspace : ndarray, float32, 1-D, optional
+        im2col buffer of at least :func:`conv2d_workspace_size` elements, reused across calls.
+
+    Returns
+    -------
+    ndarray, float32, (N, OH, OW, C_out)
+    """
+    ct.require(x, "x", shape=(None, None, None, None))
+    path, yshape, (sh, sw, pt, pl) = _geometry(x.shape, weight, stride, padding, groups)
+    b = ct.empty(1) if bias is None else ct.require(bias, "bias", shape=(yshape[3],))
+    y = ct.output(out, "out", yshape)
+    n, oh, ow, cout = yshape
+    if path == "depthwise":
+        _depthwise_forward(x, weight, b, sh, sw, pt, pl, y)
+    elif path == "pointwise":
+        linear_forward(x.reshape(-1, x.shape[3]), weight.reshape(-1, cout), b, y.reshape(-1, cout))
+    else:
+        kh, kw, cg, _ = weight.shape
+        col = _workspace(workspace, n * oh * ow, kh * kw * cg)
+        _forward_im2col(x, weight, b, sh, sw, pt, pl, oh, ow, groups, col, y.reshape(-1, cout))
+    return y
+
+
+def conv2d_backward(
+    grad_out: np.ndarray,
+    x: np.ndarray | None,
+    weight: np.ndarray,
+    *,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    groups: int = 1,
+    need_input_grad: bool = True,
+    need_weight_grad: bool = True,
+    need_bias_grad: bool = True,
+    trained_out_channels: int | None = None,
+    input_shape: Sequence[int] | None = None,
+    grad_input: np.ndarray | None = None,
+    grad_weight: np.ndarray | None = None,
+    grad_bias: np.ndarray | None = None,
+    workspace: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Convolution backward pass: gradients of the input, the weight and the bias.
+
+    Parameters
+    ----------
+    grad_out : ndarray, float32, (N, OH, OW, C_out)
+    x : ndarray, float32, (N, H, W, C_in) or None
+        The forward input; only needed for the weight gradient. When None, ``input_shape`` gives
+        the input shape for the input gradient.
+    weight : ndarray, float32, (KH, KW, C_in // groups, C_out)
+    stride, padding, groups
+        As in :func:`conv2d_forward`.
+    need_input_grad, need_weight_grad, need_bias_grad : bool
+        Which gradients to compute; the others are returned as None.
+    trained_out_channels : int, optional
+        Sparse update: the weight gradient covers output channels ``0..k-1`` only. A weight
+        gradient allocated here is zero elsewhere; a caller-provided one is left untouched there.
+    input_shape : (N, H, W, C_in), optional
+        Needed only when ``x`` is None and the input gradient is asked for.
+    grad_input, grad_weight, grad_bias : ndarray, optional
+        Preallocated outputs, written in place.
+    workspace : ndarray, float32, 1-D, optional
+        As in :func:`conv2d_forward`.
+
+    Returns
+    -------
+    (grad_input, grad_weight, grad_bias)
+        Each an ndarray shaped like the input, weight and bias, or None when not asked for.
+    """
+    if x is not None:
+        ct.require(x, "x", shape=(None, None, None, None))
+        xshape = x.shape
+    elif need_weight_grad:
+        raise ct.KernelInputError("x: the weight gradient needs the forward input, got None")
+    elif input_shape is None and need_input_grad:
+        raise ct.KernelInputError("input_shape: needed for the input gradient when x is None")
+    else:
+        xshape = tuple(input_shape) if input_shape is not None else None
+    if xshape is None:  # bias-only: the bias gradient is a function of grad_out alone
+        ct.require(grad_out, "grad_out", shape=(None, None, None, weight.shape[3]))
+        gb = ct.output(grad_bias, "grad_bias", (weight.shape[3],)) if need_bias_grad else None
+        if gb is not None:
+            bias_grad(grad_out.reshape(-1, weight.shape[3]), gb)
+        return None, None, gb
+    path, yshape, (sh, sw, pt, pl) = _geometry(xshape, weight, stride, padding, groups)
+    ct.require(grad_out, "grad_out", shape=yshape)
+    n, oh, ow, cout = yshape
+    k = ct.channels(trained_out_channels, cout)
+    gx = ct.output(grad_input, "grad_input", xshape) if need_input_grad else None
+    gw = (
+        ct.output(grad_weight, "grad_weight", weight.shape, zero=grad_weight is None)
+        if need_weight_grad
+        else None
+    )
+    gb = ct.output(grad_bias, "grad_bias", (cout,)) if need_bias_grad else None
+    gy2 = grad_out.reshape(-1, cout)
+    if gb is not None:
+        bias_grad(gy2, gb)
+    if gx is None and gw is None:
+        return gx, gw, gb
+    xk = x if x is not None else ct.empty(4)
+    dx = gx if gx is not None else ct.empty(4)
+    dw = gw if gw is not None else ct.empty(4)
+    if path == "depthwise":
+        _depthwise_backward(grad_out, xk, weight, sh, sw, pt, pl, gx is not None, gw is not None, k, dx, dw)
+    elif path == "pointwise":
+        if gw is not None:
+            weight_grad(xk.reshape(-1, xshape[3]), gy2, k, dw.reshape(-1, cout))
+        if gx is not None:
+            input_grad(gy2, weight.reshape(-1, cout), dx.reshape(-1, xshape[3]))
+    else:
+        kh, kw, cg, _ = weight.shape
+        col = _workspace(workspace, n * oh * ow, kh * kw * cg)
+        _backward_im2col(
+            gy2, xk, weight, sh, sw, pt, pl, oh, ow, groups, gx is not None, gw is not None, k, col, dx, dw
+        )
+    return gx, gw, gb
