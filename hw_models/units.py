@@ -1,0 +1,67 @@
+"""Unit suffixes that data files may put in key names, and their factors to SI.
+
+This is the one place where prefixed units (``sram_kib``, ``run_current_ua_per_mhz``) become SI
+(``sram_bytes``, ``run_current_a_per_hz``). A quantity key is ``<base>_<suffix>``; the loader accepts
+exactly the suffixes listed for the quantity's kind, so ``sram_kb`` is an unknown key, not a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+__all__ = ["KINDS", "SI_SUFFIX", "keys_for"]
+
+_MEBI = 1024 * 1024
+
+KINDS: Mapping[str, Mapping[str, float]] = MappingProxyType(
+    {
+        "size": MappingProxyType({"bytes": 1, "kib": 1024, "mib": _MEBI}),
+        "frequency": MappingProxyType({"hz": 1.0, "khz": 1e3, "mhz": 1e6}),
+        "current": MappingProxyType({"a": 1.0, "ma": 1e-3, "ua": 1e-6, "na": 1e-9}),
+        # uA per MHz is a current per frequency: 1e-6 A / 1e6 Hz.
+        "current_per_frequency": MappingProxyType({"a_per_hz": 1.0, "ua_per_mhz": 1e-12}),
+        "time": MappingProxyType({"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}),
+        "voltage": MappingProxyType({"v": 1.0, "mv": 1e-3}),
+        "throughput": MappingProxyType(
+            {"bytes_per_s": 1.0, "kib_per_s": 1024.0, "mib_per_s": float(_MEBI), "mb_per_s": 1e6}
+        ),
+        "energy_per_byte": MappingProxyType({"j_per_byte": 1.0, "pj_per_byte": 1e-12}),
+        # 1 mAh = 1e-3 A x 3600 s = 3.6 C.
+        "charge": MappingProxyType({"c": 1.0, "mah": 3.6, "ah": 3600.0}),
+        "fraction_per_year": MappingProxyType({"per_year": 1.0, "pct_per_year": 0.01}),
+    }
+)
+
+SI_SUFFIX: Mapping[str, str] = MappingProxyType(
+    {
+        "size": "bytes",
+        "frequency": "hz",
+        "current": "a",
+        "current_per_frequency": "a_per_hz",
+        "time": "s",
+        "voltage": "v",
+        "throughput": "bytes_per_s",
+        "energy_per_byte": "j_per_byte",
+        "charge": "c",
+        "fraction_per_year": "per_year",
+    }
+)
+
+
+def keys_for(base: str, kind: str) -> dict[str, float]:
+    """Map every accepted key for quantity ``base`` of ``kind`` to its factor to SI.
+
+    Parameters
+    ----------
+    base : str
+        The key without its unit, e.g. ``"sram"``.
+    kind : str
+        One of :data:`KINDS`, e.g. ``"size"``.
+
+    Returns
+    -------
+    dict[str, float]
+        ``{"sram_bytes": 1, "sram_kib": 1024, "sram_mib": 1048576}`` for ``("sram", "size")``.
+    """
+    return {f"{base}_{suffix}": factor for suffix, factor in KINDS[kind].items()}
