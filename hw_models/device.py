@@ -291,7 +291,8 @@ class Device:
         Preset name (the file stem for presets) and a one-line description.
     core : CoreSpec
     operating_points : tuple[OperatingPoint, ...]
-        At least one; ``clock_hz`` is the fastest.
+        At least one; ``clock_hz`` is the fastest. Among points at the same clock, the first listed is
+        the default (``max_operating_point``); later ones are alternatives (regulator, measurement).
     sram_bytes : int
         Total SRAM; equals the sum of ``sram_banks``.
     sram_banks : tuple[MemoryBank, ...]
@@ -360,8 +361,9 @@ class Device:
 
     @property
     def max_operating_point(self) -> OperatingPoint:
-        """The fastest operating point (the lowest-power one among equally fast points)."""
-        return max(self.operating_points, key=lambda op: (op.clock_hz, -op.power_w))
+        """The fastest operating point; among equally fast points, the first listed (the default)."""
+        fastest = max(op.clock_hz for op in self.operating_points)
+        return next(op for op in self.operating_points if op.clock_hz == fastest)
 
     @property
     def largest_sram_bank_bytes(self) -> int:
