@@ -10,8 +10,9 @@ replace when a source turns up).
 """
 
 from hw_models.battery import Battery
-from hw_models.device import CoreSpec, Device, DmaSpec, FlashSpec, MemoryBank, OperatingPoint, SleepState
+from hw_models.device import CoreSpec, Device, DmaSpec, MemoryBank, OperatingPoint, SleepState
 from hw_models.errors import SpecError
+from hw_models.flash import FlashSpec
 from hw_models.loader import battery_names, device_names, load_battery, load_device
 
 __all__ = [

@@ -17,7 +17,6 @@ __all__ = [
     "CoreSpec",
     "Device",
     "DmaSpec",
-    "FlashSpec",
     "MemoryBank",
     "OperatingPoint",
     "SleepState",

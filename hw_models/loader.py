@@ -15,8 +15,9 @@ from typing import Any
 
 from hw_models.battery import Battery
 from hw_models.checks import closest
-from hw_models.device import CoreSpec, Device, DmaSpec, FlashSpec, MemoryBank, OperatingPoint, SleepState
+from hw_models.device import CoreSpec, Device, DmaSpec, MemoryBank, OperatingPoint, SleepState
 from hw_models.errors import SpecError
+from hw_models.flash import FlashSpec
 from hw_models.toml_table import TomlTable
 
 __all__ = ["battery_names", "device_names", "load_battery", "load_device"]
