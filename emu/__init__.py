@@ -1,0 +1,10 @@
+"""tinyemu's emulator: joins a workload and a device into memory, time, energy and lifetime answers.
+
+The public API. Importing ``emu`` never imports numba: functional training loads its kernels on first use.
+"""
+
+from emu.errors import INPUT_ERRORS, ScenarioError
+from emu.planning import PlanResult, plan
+from emu.scenario import Scenario
+
+__all__ = ["INPUT_ERRORS", "PlanResult", "Scenario", "ScenarioError", "plan"]

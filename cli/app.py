@@ -1,0 +1,45 @@
+"""The ``tinyemu`` command: one thin module per subcommand, registered here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli.devices import devices
+from cli.models import models
+from cli.plan import plan
+from cli.render import error
+from emu.errors import INPUT_ERRORS
+
+app = typer.Typer(
+    name="tinyemu",
+    help="Memory, time, energy and lifetime of on-device training on microcontrollers.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(plan)
+app.command()(devices)
+app.command()(models)
+
+
+def main() -> None:
+    """Entry point: bad input is one line on stderr and exit code 2, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except INPUT_ERRORS as exc:
+        error(str(exc))
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:
+        # usage errors of the command-line parser (click's UsageError family, which typer may vendor)
+        if not (hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        if exc.format_message():  # empty when the parser has already printed the help
+            error(exc.format_message() + hint)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,78 @@
+"""Scenario options shared by every command that runs a scenario (plan, train, run, lifetime)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from emu.errors import ScenarioError
+from emu.scenario import Scenario, merge, parse_assignment
+
+ScenarioFile = Annotated[
+    Path | None, typer.Option("--scenario", "-s", help="Scenario TOML file (flags below override it).")
+]
+DeviceOpt = Annotated[
+    str | None, typer.Option("--device", "-d", help="Device preset name or device TOML path.")
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", "-m", help="Zoo model name or model file path (.onnx).")
+]
+UpdateOpt = Annotated[str | None, typer.Option(help="none | full | last:K | bias | sparse")]
+OptimizerOpt = Annotated[str | None, typer.Option(help="sgd | sgd-momentum | adam")]
+BatchOpt = Annotated[int | None, typer.Option("--batch", help="Samples per training step.")]
+PrecisionOpt = Annotated[str | None, typer.Option(help="fp32 | int8")]
+ReorderOpt = Annotated[
+    bool | None,
+    typer.Option("--reorder/--no-reorder", help="Apply each update as soon as its gradient exists."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override any scenario field: section.key=value (repeatable)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def build_scenario(
+    scenario: Path | None,
+    device: str | None,
+    model: str | None,
+    update: str | None = None,
+    optimizer: str | None = None,
+    batch: int | None = None,
+    precision: str | None = None,
+    reorder: bool | None = None,
+    assignments: list[str] | None = None,
+    extra: dict[str, dict[str, Any]] | None = None,
+) -> Scenario:
+    """The scenario a command runs: the file (if any), then the flags, then ``--set`` assignments."""
+    overrides: dict[str, dict[str, Any]] = {}
+
+    def put(section: str, key: str, value: Any) -> None:
+        if value is not None:
+            overrides.setdefault(section, {})[key] = value
+
+    put("device", "name", device)
+    put("model", "name", model)
+    for key, value in (
+        ("update", update),
+        ("optimizer", optimizer),
+        ("batch_size", batch),
+        ("precision", precision),
+        ("reorder", reorder),
+    ):
+        put("plan", key, value)
+    for section, values in (extra or {}).items():
+        for key, value in values.items():
+            put(section, key, value)
+    for text in assignments or []:
+        put(*parse_assignment(text))
+    if scenario is not None:
+        return Scenario.from_toml(scenario, overrides)
+    if "device" not in overrides or "model" not in overrides:
+        missing = "--device" if "device" not in overrides else "--model"
+        raise ScenarioError(
+            "command line", missing, None, "give --scenario FILE.toml, or both --device and --model"
+        )
+    return Scenario.from_dict(merge({}, overrides), source="command line")

@@ -1,0 +1,189 @@
+"""Scenarios: a device, a model and a training plan (plus the run settings later stages use).
+
+A scenario comes from a TOML file, from flags, or from Python; flags and ``--set section.key=value``
+override the file. Every value is validated where it enters, with the file, field and allowed values.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emu.errors import ScenarioError
+from hw_models.device import Device
+from hw_models.loader import load_device
+from workloads.errors import did_you_mean
+from workloads.graph import Graph
+from workloads.plan import TrainingPlan
+from workloads.zoo import build_model
+
+KIB = 1024
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "device": ("name",),
+    "model": ("name", "classes", "width", "resolution", "features", "hidden", "bottleneck", "inputs"),
+    "plan": tuple(k for k in TrainingPlan.__dataclass_fields__ if k != "source"),
+    "memory": ("reserved_sram_kib", "firmware_flash_kib"),
+}
+"""Every section a scenario may have, with its keys."""
+
+TOP_LEVEL_KEYS = ("name", "description")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What to emulate: a device, a model graph and a training plan.
+
+    Parameters
+    ----------
+    device, model, plan
+        The hardware, the layer graph and what one training step does.
+    reserved_sram_bytes
+        SRAM the firmware keeps outside the training arena (stack, heap, drivers).
+    firmware_flash_bytes
+        Flash the code takes besides the model's parameters.
+    name, source
+        A label, and the file the scenario came from (for messages).
+    """
+
+    device: Device
+    model: Graph
+    plan: TrainingPlan
+    reserved_sram_bytes: int = 0
+    firmware_flash_bytes: int = 0
+    name: str = "scenario"
+    source: str = "<python>"
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for key in ("reserved_sram_bytes", "firmware_flash_bytes"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ScenarioError(self.source, key, value, "a non-negative whole number of bytes")
+
+    @classmethod
+    def from_toml(cls, path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> Scenario:
+        """Load a scenario file, then apply ``overrides`` (section -> key -> value)."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ScenarioError(str(path), "scenario", str(path), "an existing TOML file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(str(path), "scenario", str(path), f"a readable TOML file ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(str(path), "scenario", str(path), f"valid TOML ({exc})") from None
+        return cls.from_dict(merge(data, overrides or {}), source=str(path), base_dir=path.parent)
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None
+    ) -> Scenario:
+        """Build a scenario from its TOML structure (section tables and top-level keys)."""
+        _check_keys(data, source)
+        device_name = data.get("device", {}).get("name")
+        model_section = dict(data.get("model", {}))
+        model_name = model_section.pop("name", None)
+        if device_name is None:
+            raise ScenarioError(source, "device.name", None, "a device preset name or a device TOML path")
+        if model_name is None:
+            raise ScenarioError(source, "model.name", None, "a zoo model name or a model file path")
+        device = load_device(_resolve_path(device_name, base_dir, ".toml"))
+        model = load_model(_resolve_path(model_name, base_dir, ".onnx"), source, **model_section)
+        plan_values = dict(data.get("plan", {}))
+        plan = TrainingPlan(**plan_values, source=source)
+        memory = data.get("memory", {})
+        return cls(
+            device=device,
+            model=model,
+            plan=plan,
+            reserved_sram_bytes=_kib_to_bytes(memory, "reserved_sram_kib", source),
+            firmware_flash_bytes=_kib_to_bytes(memory, "firmware_flash_kib", source),
+            name=str(data.get("name", Path(source).stem)),
+            source=source,
+            settings={k: dict(v) for k, v in data.items() if isinstance(v, dict)},
+        )
+
+
+def load_model(name_or_path: str, source: str = "model", **options: Any) -> Graph:
+    """A zoo model by name, or a model file (``.onnx``) by path."""
+    if str(name_or_path).endswith(".onnx"):
+        from workloads.onnx_import import import_onnx  # optional extra: imported only when asked for
+
+        if options:
+            raise ScenarioError(
+                source, f"model.{next(iter(options))}", options, "no options for an ONNX model"
+            )
+        return import_onnx(name_or_path)
+    return build_model(str(name_or_path), source, **options)
+
+
+def merge(data: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``data`` with section values replaced by ``overrides`` (a new dict; the input is untouched)."""
+    result = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for section, values in overrides.items():
+        if section in TOP_LEVEL_KEYS and not isinstance(values, dict):
+            result[section] = values
+            continue
+        result.setdefault(section, {})
+        if not isinstance(result[section], dict):
+            raise ScenarioError("--set", section, result[section], "a table")
+        if section == "model" and "name" in values:
+            result[section] = {}  # another model: the old model's options no longer apply
+        result[section].update(values)
+    return result
+
+
+def parse_assignment(text: str) -> tuple[str, str, Any]:
+    """Parse ``section.key=value`` (the value in TOML syntax, or a bare string)."""
+    if "=" not in text or "." not in text.split("=", 1)[0]:
+        raise ScenarioError("--set", "assignment", text, "section.key=value, for example plan.batch_size=8")
+    target, raw = text.split("=", 1)
+    section, key = target.strip().split(".", 1)
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return section, key, value
+
+
+def _check_keys(data: dict[str, Any], source: str) -> None:
+    known = set(SECTIONS) | set(TOP_LEVEL_KEYS)
+    for key, value in data.items():
+        if key not in known:
+            raise ScenarioError(
+                source,
+                key,
+                value,
+                f"a section among {', '.join(SECTIONS)}" + did_you_mean(key, sorted(known)),
+            )
+        if key in SECTIONS:
+            if not isinstance(value, dict):
+                raise ScenarioError(source, key, value, "a table ([section])")
+            for sub, sub_value in value.items():
+                if sub not in SECTIONS[key]:
+                    raise ScenarioError(
+                        source,
+                        f"{key}.{sub}",
+                        sub_value,
+                        f"one of {', '.join(SECTIONS[key])}" + did_you_mean(sub, SECTIONS[key]),
+                    )
+
+
+def _resolve_path(name: str, base_dir: Path | None, suffix: str) -> str:
+    """A relative file path in a scenario is relative to the scenario file."""
+    text = str(name)
+    if base_dir is not None and (text.endswith(suffix) or "/" in text) and not Path(text).is_absolute():
+        candidate = base_dir / text
+        if candidate.exists():
+            return str(candidate)
+    return text
+
+
+def _kib_to_bytes(section: dict[str, Any], key: str, source: str) -> int:
+    value = section.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ScenarioError(source, f"memory.{key}", value, "a non-negative number of KiB")
+    return int(round(value * KIB))

@@ -1,0 +1,68 @@
+"""The graph IR: shape inference, padding, parameter counts, and invalid graphs."""
+
+import pytest
+
+from workloads.errors import WorkloadError
+from workloads.graph import GraphBuilder
+
+
+def test_same_padding_follows_tensorflow_asymmetric_rule():
+    g = GraphBuilder("t", (49, 10, 1))
+    name = g.conv(4, (10, 4), (2, 2))
+    node = g.build()[name]
+    assert node.layer.pads(node.input_shapes) == (4, 5, 1, 1)
+    assert node.output_shape == (25, 5, 4)
+
+
+def test_valid_padding_and_pools():
+    g = GraphBuilder("t", (9, 9, 2))
+    g.conv(3, 3, 2, padding="valid")
+    g.maxpool(2)
+    g.avgpool(2, padding="same")
+    graph = g.build()
+    assert [n.output_shape for n in graph][1:] == [(4, 4, 3), (2, 2, 3), (1, 1, 3)]
+
+
+def test_grouped_conv_counts_weights_per_group():
+    g2 = GraphBuilder("t", (4, 4, 8))
+    name = g2.conv(16, 3, groups=4)
+    node = g2.build()[name]
+    assert node.weight_count == 3 * 3 * 2 * 16
+    assert node.macs == 4 * 4 * 3 * 3 * 2 * 16
+
+
+def test_add_requires_equal_shapes():
+    g = GraphBuilder("t", (4, 4, 2))
+    a = g.conv(2, 1)
+    b = g.conv(3, 1, x="input")
+    with pytest.raises(WorkloadError, match="equal shapes"):
+        g.add(a, b)
+
+
+def test_dense_requires_vector_input():
+    g = GraphBuilder("t", (4, 4, 2))
+    with pytest.raises(WorkloadError, match="vector"):
+        g.dense(3)
+
+
+def test_global_avg_pool_and_flatten():
+    g = GraphBuilder("t", (4, 4, 6))
+    g.global_avg_pool()
+    graph = g.build()
+    assert graph.output.output_shape == (6,)
+    g = GraphBuilder("t", (4, 4, 6))
+    g.flatten()
+    assert g.build().output.output_shape == (96,)
+
+
+def test_unknown_input_name_is_rejected():
+    g = GraphBuilder("t", (4,))
+    with pytest.raises(WorkloadError, match="earlier layer"):
+        g.dense(2, x="nope")
+
+
+def test_loss_must_be_known():
+    g = GraphBuilder("t", (4,))
+    g.dense(2)
+    with pytest.raises(WorkloadError, match="loss"):
+        g.build(loss="hinge")
