@@ -7,6 +7,7 @@ already placed buffer whose lifetime intersects its own.
 
 from __future__ import annotations
 
+from bisect import insort
 from dataclasses import dataclass
 
 ALIGNMENT_BYTES = 4
@@ -43,19 +44,21 @@ def aligned(size_bytes: int) -> int:
 def plan_arena(buffers: list[Buffer]) -> ArenaPlan:
     """Place ``buffers`` greedily by size (ties: earlier first use, then name, so the result is stable)."""
     order = sorted(buffers, key=lambda b: (-aligned(b.size_bytes), b.first, b.name))
-    placed: list[tuple[int, int, Buffer]] = []  # (offset, aligned size, buffer)
+    placed: list[tuple[int, int, int, int]] = []  # (offset, end, first, last), kept sorted by offset
     offsets: dict[str, int] = {}
     sizes: dict[str, int] = {}
     peak = 0
     for buf in order:
         size = aligned(buf.size_bytes)
-        conflicts = sorted((o, s) for o, s, other in placed if other.overlaps_in_time(buf))
+        first, last = buf.first, buf.last
         offset = 0
-        for other_offset, other_size in conflicts:
+        for other_offset, other_end, other_first, other_last in placed:
+            if other_first > last or first > other_last:
+                continue  # not alive at the same time
             if offset + size <= other_offset:
-                break
-            offset = max(offset, other_offset + other_size)
-        placed.append((offset, size, buf))
+                break  # the gap before this buffer is large enough
+            offset = max(offset, other_end)
+        insort(placed, (offset, offset + size, first, last))
         offsets[buf.name] = offset
         sizes[buf.name] = size
         peak = max(peak, offset + size)
