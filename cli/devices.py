@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cli.options import JsonOpt
-from cli.render import console, print_json, render_devices
+from cli.render import console, print_json
+from cli.render.catalog import render_devices
 from hw_models.loader import device_names, load_device
 
 

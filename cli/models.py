@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cli.options import JsonOpt
-from cli.render import console, print_json, render_models
+from cli.render import console, print_json
+from cli.render.catalog import render_models
 from workloads.zoo import ZOO
 
 

@@ -20,7 +20,8 @@ from cli.options import (
     UpdateOpt,
     build_scenario,
 )
-from cli.render import console, print_json, render_plan
+from cli.render import console, print_json
+from cli.render.plan import render_plan
 
 
 def plan(

@@ -7,6 +7,7 @@ override the file. Every value is validated where it enters, with the file, fiel
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,17 @@ KIB = 1024
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "device": ("name",),
-    "model": ("name", "classes", "width", "resolution", "features", "hidden", "bottleneck", "inputs"),
+    "model": (
+        "name",
+        "weights",
+        "classes",
+        "width",
+        "resolution",
+        "features",
+        "hidden",
+        "bottleneck",
+        "inputs",
+    ),
     "plan": tuple(k for k in TrainingPlan.__dataclass_fields__ if k != "source"),
     "memory": ("reserved_sram_kib", "firmware_flash_kib"),
 }
@@ -46,6 +57,11 @@ class Scenario:
         Flash the code takes besides the model's parameters.
     name, source
         A label, and the file the scenario came from (for messages).
+    weights
+        Initial parameters per layer (``{layer: {"weight": ..., "bias": ...}}``) when the model brings its
+        own (an imported ONNX file); ``None`` means the builder's initialisation.
+    settings
+        The raw scenario sections, for the stages that read their own section (``session``, ``train``...).
     """
 
     device: Device
@@ -55,6 +71,7 @@ class Scenario:
     firmware_flash_bytes: int = 0
     name: str = "scenario"
     source: str = "<python>"
+    weights: Mapping[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
     settings: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -86,12 +103,13 @@ class Scenario:
         device_name = data.get("device", {}).get("name")
         model_section = dict(data.get("model", {}))
         model_name = model_section.pop("name", None)
+        model_section.pop("weights", None)  # a pretrained .npz, read by functional training
         if device_name is None:
             raise ScenarioError(source, "device.name", None, "a device preset name or a device TOML path")
         if model_name is None:
             raise ScenarioError(source, "model.name", None, "a zoo model name or a model file path")
         device = load_device(_resolve_path(device_name, base_dir, ".toml"))
-        model = load_model(_resolve_path(model_name, base_dir, ".onnx"), source, **model_section)
+        model, weights = load_model(_resolve_path(model_name, base_dir, ".onnx"), source, **model_section)
         plan_values = dict(data.get("plan", {}))
         plan = TrainingPlan(**plan_values, source=source)
         memory = data.get("memory", {})
@@ -103,6 +121,7 @@ class Scenario:
             firmware_flash_bytes=_kib_to_bytes(memory, "firmware_flash_kib", source),
             name=str(data.get("name", Path(source).stem)),
             source=source,
+            weights=weights,
             settings={k: dict(v) for k, v in data.items() if isinstance(v, dict)},
         )
 

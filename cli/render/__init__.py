@@ -1,0 +1,58 @@
+"""All terminal output of the CLI: rich tables for people, JSON for programs.
+
+Shared helpers live here; each command's tables live in a module of this package named after it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+
+def console() -> Console:
+    """The one terminal object of a command (stdout; width from the terminal or $COLUMNS)."""
+    return Console(highlight=False)
+
+
+def error(message: str) -> None:
+    """A one-line error on stderr."""
+    Console(stderr=True, highlight=False).print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def kib(size_bytes: int) -> str:
+    """Bytes as exact bytes and KiB, e.g. ``'65,536 B (64.0 KiB)'``."""
+    return f"{size_bytes:,} B ({size_bytes / 1024:,.1f} KiB)"
+
+
+def compact(count: int) -> str:
+    """A count in at most five characters: ``1234 -> '1.2k'``, ``0 -> '-'``."""
+    if count == 0:
+        return "-"
+    for factor, suffix in ((1 << 30, "G"), (1 << 20, "M"), (1 << 10, "k")):
+        if count >= factor:
+            return f"{count / factor:.1f}{suffix}"
+    return str(count)
+
+
+def si(value: float, unit: str) -> str:
+    """A number with an SI prefix, e.g. ``si(0.0032, 's') == '3.2 ms'``."""
+    for factor, prefix in (
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+        (1, ""),
+        (1e-3, "m"),
+        (1e-6, "u"),
+        (1e-9, "n"),
+    ):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
