@@ -126,8 +126,10 @@ class Scenario:
         )
 
 
-def load_model(name_or_path: str, source: str = "model", **options: Any) -> Graph:
-    """A zoo model by name, or a model file (``.onnx``) by path."""
+def load_model(
+    name_or_path: str, source: str = "model", **options: Any
+) -> tuple[Graph, Mapping[str, Mapping[str, Any]] | None]:
+    """A zoo model by name (no weights of its own), or a model file (``.onnx``) with its weights."""
     if str(name_or_path).endswith(".onnx"):
         from workloads.onnx_import import import_onnx  # optional extra: imported only when asked for
 
@@ -135,8 +137,9 @@ def load_model(name_or_path: str, source: str = "model", **options: Any) -> Grap
             raise ScenarioError(
                 source, f"model.{next(iter(options))}", options, "no options for an ONNX model"
             )
-        return import_onnx(name_or_path)
-    return build_model(str(name_or_path), source, **options)
+        imported = import_onnx(name_or_path)
+        return imported.graph, imported.weights
+    return build_model(str(name_or_path), source, **options), None
 
 
 def merge(data: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
