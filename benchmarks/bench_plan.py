@@ -21,8 +21,23 @@ def time_plan(model: str, device: str = "stm32h743") -> float:
     samples = []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "cli", "plan", "--device", device, "--model", model, "--update",
-                               "full", "--json"], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cli",
+                "plan",
+                "--device",
+                device,
+                "--model",
+                model,
+                "--update",
+                "full",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+        )
         samples.append(time.perf_counter() - start)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"plan failed for {model}: {proc.stderr}")
@@ -31,7 +46,9 @@ def time_plan(model: str, device: str = "stm32h743") -> float:
 
 def numba_free() -> bool:
     code = "import sys, emu, cli.app; emu.plan; print('numba' in sys.modules)"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    return (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )
 
 
 def main() -> None:
@@ -41,8 +58,10 @@ def main() -> None:
         seconds = time_plan(model)
         worst = max(worst, seconds)
         print(f"  {model:20s} {seconds:6.3f} s")
-    print(f"worst: {worst:.3f} s ({'meets' if worst < 0.3 else 'MISSES'} the 0.3 s goal); "
-          f"numba imported on the plan path: {'no' if numba_free() else 'YES'}")
+    print(
+        f"worst: {worst:.3f} s ({'meets' if worst < 0.3 else 'MISSES'} the 0.3 s goal); "
+        f"numba imported on the plan path: {'no' if numba_free() else 'YES'}"
+    )
 
 
 if __name__ == "__main__":
