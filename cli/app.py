@@ -10,6 +10,7 @@ from cli.devices import devices
 from cli.models import models
 from cli.plan import plan
 from cli.render import error
+from cli.train import train
 from emu.errors import INPUT_ERRORS
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.command()(plan)
 app.command()(devices)
 app.command()(models)
+app.command()(train)
 
 
 def main() -> None:

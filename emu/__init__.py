@@ -6,5 +6,6 @@ The public API. Importing ``emu`` never imports numba: functional training loads
 from emu.errors import INPUT_ERRORS, ScenarioError
 from emu.planning import PlanResult, plan
 from emu.scenario import Scenario
+from emu.training import TrainResult, train  # numba-free until train() runs
 
-__all__ = ["INPUT_ERRORS", "PlanResult", "Scenario", "ScenarioError", "plan"]
+__all__ = ["INPUT_ERRORS", "PlanResult", "Scenario", "ScenarioError", "TrainResult", "plan", "train"]

@@ -1,0 +1,77 @@
+"""``tinyemu train``: run the training plan for real on data and report the accuracy it buys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import emu
+from cli.options import (
+    BatchOpt,
+    DeviceOpt,
+    JsonOpt,
+    ModelOpt,
+    OptimizerOpt,
+    PrecisionOpt,
+    ReorderOpt,
+    ScenarioFile,
+    SetOpt,
+    UpdateOpt,
+    build_scenario,
+)
+from cli.render import console, print_json
+from cli.render.train import epoch_progress, render_train
+from emu.training import TrainSettings
+
+
+def train(
+    scenario: ScenarioFile = None,
+    device: DeviceOpt = None,
+    model: ModelOpt = None,
+    update: UpdateOpt = None,
+    optimizer: OptimizerOpt = None,
+    batch: BatchOpt = None,
+    precision: PrecisionOpt = None,
+    reorder: ReorderOpt = None,
+    assignments: SetOpt = None,
+    dataset: Annotated[str | None, typer.Option(help="digits, or a path to an .npz with x and y.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Fine-tuning epochs over the device's share.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of splits, initialisation and shuffling.")] = None,
+    pretrain_epochs: Annotated[
+        int | None, typer.Option(help="Full fp32 epochs on the pretrain part (skipped with --weights).")
+    ] = None,
+    samples: Annotated[int | None, typer.Option(help="Device samples to fine-tune on (default all).")] = None,
+    shift: Annotated[
+        str | None, typer.Option(help="Device data shift: none | rotate | invert | shift.")
+    ] = None,
+    weights: Annotated[Path | None, typer.Option(help="Start from these weights (.npz).")] = None,
+    save_weights: Annotated[Path | None, typer.Option(help="Write the fine-tuned weights (.npz).")] = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Pretrain (or load weights), fine-tune with the plan on the device's data, report accuracy and MACs."""
+    chosen = build_scenario(
+        scenario, device, model, update, optimizer, batch, precision, reorder, assignments
+    )
+    settings = TrainSettings.from_scenario(
+        chosen, dataset=dataset, epochs=epochs, seed=seed, pretrain_epochs=pretrain_epochs
+    )
+    total = (0 if weights or chosen.weights else settings.pretrain_epochs) + settings.epochs
+    with epoch_progress(total, enabled=not json_output) as progress:
+        result = emu.train(
+            chosen,
+            dataset=dataset,
+            epochs=epochs,
+            seed=seed,
+            samples=samples,
+            pretrain_epochs=pretrain_epochs,
+            weights=str(weights) if weights else None,
+            weights_out=str(save_weights) if save_weights else None,
+            shift=shift,
+            progress=progress,
+        )
+    if json_output:
+        print_json(result.to_dict())
+    else:
+        render_train(result, console())

@@ -1,0 +1,82 @@
+"""A slow, obvious float64 NumPy forward of a graph (the reference the Network is tested against)."""
+
+import numpy as np
+
+
+def _pad(x, pads, value=0.0):
+    t, b, left, r = pads
+    return np.pad(x, ((0, 0), (t, b), (left, r), (0, 0)), constant_values=value)
+
+
+def _conv(node, x, p):
+    layer = node.layer
+    w = p["weight"].astype(np.float64)
+    kh, kw, cg, cout = w.shape
+    sh, sw = layer.stride
+    xp = _pad(x, layer.pads(node.input_shapes))
+    oh, ow, _ = node.output_shape
+    cog = cout // layer.groups
+    y = np.zeros((x.shape[0], oh, ow, cout))
+    for g in range(layer.groups):
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, i : i + sh * oh : sh, j : j + sw * ow : sw, g * cg : (g + 1) * cg]
+                y[..., g * cog : (g + 1) * cog] += patch @ w[i, j, :, g * cog : (g + 1) * cog]
+    return y + p["bias"] if "bias" in p else y
+
+
+def _pool(node, x, reduce):
+    layer = node.layer
+    kh, kw = layer.pool
+    sh, sw = layer.strides
+    xp = _pad(x, layer.pads(node.input_shapes), np.nan)
+    oh, ow, _ = node.output_shape
+    windows = np.stack(
+        [xp[:, i : i + sh * oh : sh, j : j + sw * ow : sw, :] for i in range(kh) for j in range(kw)]
+    )
+    return reduce(windows, axis=0)
+
+
+def ref_forward(graph, weights, x):
+    """The graph output for ``x`` in float64 (batch-norm frozen, dropout identity)."""
+    act = {"input": np.asarray(x, np.float64)}
+    for node in graph.nodes[1:]:
+        ins = [act[i] for i in node.inputs]
+        p = weights.get(node.name, {})
+        k = node.kind
+        if k == "conv2d":
+            y = _conv(node, ins[0], p)
+        elif k == "dense":
+            y = ins[0] @ p["weight"].astype(np.float64) + (p["bias"] if "bias" in p else 0.0)
+        elif k == "batchnorm":
+            y = (ins[0] - p["mean"]) / np.sqrt(p["var"].astype(np.float64) + 1e-5) * p["gamma"] + p["beta"]
+        elif k == "relu":
+            y = np.maximum(ins[0], 0.0)
+        elif k == "relu6":
+            y = np.clip(ins[0], 0.0, 6.0)
+        elif k == "maxpool":
+            y = _pool(node, ins[0], np.nanmax)
+        elif k == "avgpool":
+            y = _pool(node, ins[0], np.nanmean)
+        elif k == "global_avg_pool":
+            y = ins[0].mean(axis=(1, 2))
+        elif k == "add":
+            y = ins[0] + ins[1]
+        elif k == "flatten":
+            y = ins[0].reshape(len(ins[0]), -1)
+        elif k == "dropout":
+            y = ins[0]
+        else:
+            raise AssertionError(k)
+        act[node.name] = y
+    return act[graph.output.name]
+
+
+def ref_loss(graph, weights, x, y):
+    """Mean softmax cross-entropy (or MSE) of the reference forward, float64."""
+    out = ref_forward(graph, weights, x)
+    if graph.loss == "mse":
+        return float(np.mean((out - y) ** 2))
+    shifted = out - out.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(y)), y].mean())

@@ -1,0 +1,254 @@
+"""Bound kernel calls for one layer: forward and backward closures over preallocated buffers.
+
+A :class:`workloads.network.Network` builds these once per batch size and then runs them in a plain loop,
+so a training step costs one compiled call per kernel and no allocation. The closures call the compiled
+kernels directly, without the argument checks of the public wrappers in :mod:`workloads.kernels`: the
+buffers they are given are created here with the right dtype, shape and layout, once, which is the check.
+Each builder also returns the multiply-accumulates its call executes, from the shapes it was built with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from workloads.graph import Node
+from workloads.kernels.activation import _clamp_forward, _mask_backward
+from workloads.kernels.conv import _backward_im2col, _depthwise_backward, _depthwise_forward, _forward_im2col
+from workloads.kernels.elementwise import _add
+from workloads.kernels.gemm import bias_grad, input_grad, linear_forward, weight_grad
+from workloads.kernels.norm import _backward as _bn_backward
+from workloads.kernels.norm import _normalise
+from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
+
+Call = Callable[[], None]
+F32 = np.float32
+EMPTY1 = np.zeros(0, F32)
+EMPTY2 = np.zeros((0, 0), F32)
+EMPTY4 = np.zeros((0, 0, 0, 0), F32)
+NO_MASK = np.zeros(0, np.bool_)
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Stride, padding and kernel path of one convolution (as the public wrapper would choose it)."""
+
+    path: str
+    stride: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    groups: int
+
+    @classmethod
+    def of(cls, node: Node) -> ConvGeometry:
+        layer = node.layer
+        pads = layer.pads(node.input_shapes)
+        c_in, c_out, groups = node.input_shapes[0][2], layer.out_channels, layer.groups
+        if groups == c_in == c_out:
+            path = "depthwise"
+        elif layer.kernel == (1, 1) and layer.stride == (1, 1) and pads == (0, 0, 0, 0) and groups == 1:
+            path = "pointwise"
+        else:
+            path = "im2col"
+        return cls(path, tuple(layer.stride), pads, groups)
+
+
+def conv_workspace_elements(node: Node, batch: int) -> int:
+    """float32 elements of the im2col column buffer of ``node`` at ``batch`` (0 for the direct paths)."""
+    if node.kind != "conv2d" or ConvGeometry.of(node).path != "im2col":
+        return 0
+    oh, ow, _ = node.output_shape
+    kh, kw = node.layer.kernel
+    return batch * oh * ow * kh * kw * node.input_shapes[0][2] // node.layer.groups
+
+
+def _column(workspace: np.ndarray, node: Node, batch: int) -> np.ndarray:
+    oh, ow, _ = node.output_shape
+    kh, kw = node.layer.kernel
+    rows, cols = batch * oh * ow, kh * kw * node.input_shapes[0][2] // node.layer.groups
+    return workspace[: rows * cols].reshape(rows, cols)
+
+
+def forward_op(
+    node: Node,
+    ins: list[np.ndarray],
+    y: np.ndarray,
+    params: dict[str, np.ndarray],
+    saved: np.ndarray | None,
+    workspace: np.ndarray,
+) -> tuple[Call, int]:
+    """The forward call of ``node`` writing ``y``, and its MACs.
+
+    ``saved`` is the ReLU mask (bool) or max-pool index (int32) buffer the backward reads, or None.
+    """
+    kind, x, batch = node.kind, ins[0], y.shape[0]
+    if kind == "conv2d":
+        w, b = params["weight"], params.get("bias", EMPTY1)
+        geo = ConvGeometry.of(node)
+        (sh, sw), (pt, _, pl, _) = geo.stride, geo.pads
+        macs = y.size * w.shape[0] * w.shape[1] * w.shape[2]
+        if geo.path == "depthwise":
+            return (lambda: _depthwise_forward(x, w, b, sh, sw, pt, pl, y)), macs
+        if geo.path == "pointwise":
+            x2, w2, y2 = x.reshape(-1, x.shape[3]), w.reshape(-1, w.shape[3]), y.reshape(-1, y.shape[3])
+            return (lambda: linear_forward(x2, w2, b, y2)), macs
+        col, y2, groups = _column(workspace, node, batch), y.reshape(-1, y.shape[3]), geo.groups
+        oh, ow = y.shape[1], y.shape[2]
+        return (lambda: _forward_im2col(x, w, b, sh, sw, pt, pl, oh, ow, groups, col, y2)), macs
+    if kind == "dense":
+        w, b = params["weight"], params.get("bias", EMPTY1)
+        return (lambda: linear_forward(x, w, b, y)), y.size * w.shape[0]
+    if kind == "batchnorm":
+        c = x.shape[-1]
+        x2, y2 = x.reshape(-1, c), y.reshape(-1, c)
+        gamma, beta, mean, invstd = params["gamma"], params["beta"], params["mean"], params["invstd"]
+        return (lambda: _normalise(x2, gamma, beta, mean, invstd, y2)), 0
+    if kind in ("relu", "relu6"):
+        hi = np.inf if kind == "relu" else 6.0
+        x1, y1 = x.reshape(-1), y.reshape(-1)
+        m1 = NO_MASK if saved is None else saved.reshape(-1)
+        return (lambda: _clamp_forward(x1, 0.0, hi, y1, m1)), 0
+    if kind == "maxpool":
+        geo = _pool_geometry(node)
+        return (lambda: _max_forward(x, *geo, y, saved)), 0
+    if kind == "avgpool":
+        geo = _pool_geometry(node)
+        return (lambda: _avg(x, *geo, False, True, y)), 0
+    if kind == "global_avg_pool":
+        return (lambda: _global_avg(x, y)), 0
+    if kind == "add":
+        a1, b1, y1 = x.reshape(-1), ins[1].reshape(-1), y.reshape(-1)
+        return (lambda: _add(a1, b1, y1)), 0
+    raise ValueError(f"no forward kernel for layer kind {kind!r}")  # flatten/dropout are views
+
+
+def _pool_geometry(node: Node) -> tuple[int, int, int, int, int, int]:
+    layer = node.layer
+    top, _, left, _ = layer.pads(node.input_shapes)
+    return layer.pool[0], layer.pool[1], layer.strides[0], layer.strides[1], top, left
+
+
+@dataclass(frozen=True)
+class ParamGrads:
+    """Where the backward of one layer writes its parameter gradients, and how many channels train."""
+
+    weight: np.ndarray | None = None
+    bias: np.ndarray | None = None
+    channels: int = 0
+
+
+def backward_op(
+    node: Node,
+    gy: np.ndarray,
+    x: np.ndarray,
+    dxs: list[np.ndarray | None],
+    params: dict[str, np.ndarray],
+    grads: ParamGrads,
+    saved: np.ndarray | None,
+    workspace: np.ndarray,
+) -> tuple[list[Call], int, int]:
+    """The backward calls of ``node``: ``(calls, backward_weight MACs, backward_data MACs)``.
+
+    ``gy`` is the gradient of the output; ``x`` the forward input (read only by weight gradients);
+    ``dxs[i]`` receives the gradient of input ``i`` (None: not needed). Gradients are written, never
+    accumulated: the caller adds contributions at branch points.
+    """
+    kind, dx = node.kind, dxs[0]
+    calls: list[Call] = []
+    if kind in ("conv2d", "dense"):
+        return _weighted_backward(node, gy, x, dx, params, grads, workspace)
+    if kind == "batchnorm":
+        c = gy.shape[-1]
+        gamma, mean, invstd = params["gamma"], params["mean"], params["invstd"]
+        need_dg, need_db = grads.weight is not None, grads.bias is not None
+        # a sparse gamma trains its first k channels; the kernel computes all C (a cheap sum), the update
+        # applies k
+        dg = grads.weight if need_dg else EMPTY1
+        db = grads.bias if need_db else EMPTY1
+        gy2, x2 = gy.reshape(-1, c), x.reshape(-1, c) if need_dg else EMPTY2
+        dx2 = dx.reshape(-1, c) if dx is not None else EMPTY2
+        need_dx = dx is not None
+        if not (need_dx or need_dg or need_db):
+            return calls, 0, 0
+        calls.append(
+            lambda: _bn_backward(gy2, x2, gamma, mean, invstd, False, need_dx, need_dg, need_db, dx2, dg, db)
+        )
+        return calls, 0, 0
+    if dx is None and kind != "add":
+        return calls, 0, 0
+    if kind in ("relu", "relu6"):
+        g1, m1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
+        calls.append(lambda: _mask_backward(g1, m1, d1))
+    elif kind == "maxpool":
+        calls.append(lambda: _max_backward(gy, saved, dx))
+    elif kind == "avgpool":
+        geo = _pool_geometry(node)
+        calls.append(lambda: _avg(gy, *geo, False, False, dx))
+    elif kind == "global_avg_pool":
+        calls.append(lambda: _global_avg_backward(gy, dx))
+    elif kind in ("flatten", "dropout", "add"):
+        for target in dxs:
+            if target is not None and not np.shares_memory(target, gy):
+                src = gy.reshape(target.shape)
+                calls.append(lambda t=target, s=src: np.copyto(t, s))
+    else:
+        raise ValueError(f"no backward kernel for layer kind {kind!r}")
+    return calls, 0, 0
+
+
+def _weighted_backward(
+    node: Node,
+    gy: np.ndarray,
+    x: np.ndarray,
+    dx: np.ndarray | None,
+    params: dict[str, np.ndarray],
+    grads: ParamGrads,
+    workspace: np.ndarray,
+) -> tuple[list[Call], int, int]:
+    w = params["weight"]
+    c_out = w.shape[-1]
+    gy2 = gy.reshape(-1, c_out)
+    per_row = int(np.prod(w.shape[:-1]))
+    rows = gy2.shape[0]
+    calls: list[Call] = []
+    if grads.bias is not None:
+        db = grads.bias
+        calls.append(lambda: bias_grad(gy2, db))
+    k = grads.channels if grads.weight is not None else 0
+    macs_w = rows * per_row * k
+    macs_d = rows * per_row * c_out if dx is not None else 0
+    if k == 0 and dx is None:
+        return calls, macs_w, macs_d
+    geo = ConvGeometry.of(node) if node.kind == "conv2d" else None
+    if geo is None or geo.path == "pointwise":
+        x2 = x.reshape(rows, -1) if k else EMPTY2
+        w2 = w.reshape(-1, c_out)
+        if k:
+            dw2 = grads.weight.reshape(-1, c_out)
+            calls.append(lambda: weight_grad(x2, gy2, k, dw2))
+        if dx is not None:
+            dx2 = dx.reshape(rows, -1)
+            calls.append(lambda: input_grad(gy2, w2, dx2))
+        return calls, macs_w, macs_d
+    (sh, sw), (pt, _, pl, _) = geo.stride, geo.pads
+    need_dx, need_dw = dx is not None, k > 0
+    xk = x if need_dw else EMPTY4
+    dxk = dx if need_dx else EMPTY4
+    dwk = grads.weight if need_dw else EMPTY4
+    if geo.path == "depthwise":
+        calls.append(lambda: _depthwise_backward(gy, xk, w, sh, sw, pt, pl, need_dx, need_dw, k, dxk, dwk))
+    else:
+        col, oh, ow, groups = _column(workspace, node, gy.shape[0]), gy.shape[1], gy.shape[2], geo.groups
+        calls.append(
+            lambda: _backward_im2col(
+                gy2, xk, w, sh, sw, pt, pl, oh, ow, groups, need_dx, need_dw, k, col, dxk, dwk
+            )
+        )
+    return calls, macs_w, macs_d
+
+
+def accumulate(target: np.ndarray, contribution: np.ndarray) -> Call:
+    """``target += contribution`` (a second gradient reaching a branch point)."""
+    t1, c1 = target.reshape(-1), contribution.reshape(-1)
+    return lambda: _add(t1, c1, t1)

@@ -1,0 +1,207 @@
+"""int8 state of a network: per-channel int8 weights, activation scales, int8 forward calls, int8 updates.
+
+Every convolution and dense layer quantises its fp32 input to int8 (per-tensor, asymmetric, calibrated
+scale), runs the int8 kernel (int32 accumulation, int32 bias) and requantises its output to int8, which the
+next layers see dequantised (batch-norm, activations and pools run on the int8 grid values in fp32). The
+backward is fp32 on the dequantised input and weights (straight-through through the rounding). Trained
+weights stay int8 with a fixed per-channel scale: SGD steps with quantisation-aware scaling
+(:func:`workloads.kernels.sgd_update_int8`); momentum and Adam step the dequantised copy in fp32 and round
+it back to the int8 grid, so steps below half a level are lost in both cases, as on a device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from workloads.errors import WorkloadError
+from workloads.graph import Graph, Node
+from workloads.kernels import conv2d_int8_forward, dense_int8_forward, quantize_bias, quantize_weight
+from workloads.kernels.quant import (
+    _dequantize_activation,
+    _dequantize_weight,
+    _int8_sgd,
+    _quantize_activation,
+)
+from workloads.layer_ops import Call
+
+if TYPE_CHECKING:
+    from workloads.step import TrainState
+
+QUANT_KEYS = ("w_scale", "x_scale", "x_zero_point", "y_scale", "y_zero_point")
+
+
+@dataclass
+class LayerQuant:
+    """int8 weights and activation quantisation of one convolution or dense layer."""
+
+    weight_q: np.ndarray
+    w_scale: np.ndarray
+    x_scale: float = 0.0
+    x_zero_point: int = 0
+    y_scale: float = 0.0
+    y_zero_point: int = 0
+    fixed_scale: bool = False
+
+
+class QuantizedLayers:
+    """The int8 side of a network; fp32 ``params[layer]["weight"]`` always holds the dequantised weight."""
+
+    def __init__(self, graph: Graph, params: dict[str, dict[str, np.ndarray]]) -> None:
+        self.graph = graph
+        self.params = params
+        self.layers: dict[str, LayerQuant] = {}
+        for node in graph:
+            if node.kind in ("conv2d", "dense"):
+                wq, scale = quantize_weight(params[node.name]["weight"])
+                self.layers[node.name] = LayerQuant(wq, scale)
+        self._sync_all()
+
+    @property
+    def calibrated(self) -> bool:
+        return all(q.x_scale > 0 for q in self.layers.values())
+
+    def _sync_all(self) -> None:
+        for name, q in self.layers.items():
+            w = self.params[name]["weight"]
+            _dequantize_weight(q.weight_q.reshape(-1, w.shape[-1]), q.w_scale, w.reshape(-1, w.shape[-1]))
+
+    def requantize_weights(self) -> None:
+        """Quantise the fp32 weights again (after new weights were loaded); imported scales are kept."""
+        for name, q in self.layers.items():
+            w = self.params[name]["weight"]
+            if q.fixed_scale:
+                np.copyto(q.weight_q, np.clip(np.rint(w / q.w_scale), -127, 127).astype(np.int8))
+            else:
+                wq, scale = quantize_weight(w)
+                np.copyto(q.weight_q, wq)
+                np.copyto(q.w_scale, scale)
+        self._sync_all()
+
+    def set_scales(
+        self, quantization: Mapping[str, Mapping[str, object]], source: str = "quantization"
+    ) -> None:
+        """Use imported scales (``w_scale``, ``x_scale``, ``x_zero_point``, ``y_scale``, ``y_zero_point``)."""
+        for name, q in self.layers.items():
+            given = quantization.get(name)
+            if given is None:
+                raise WorkloadError(source, name, None, f"int8 scales {', '.join(QUANT_KEYS)}")
+            missing = [k for k in QUANT_KEYS if k not in given]
+            if missing:
+                raise WorkloadError(source, f"{name}/{missing[0]}", None, "a value")
+            w_scale = np.ascontiguousarray(
+                np.broadcast_to(np.asarray(given["w_scale"], np.float32), q.w_scale.shape)
+            )
+            if not np.all(w_scale > 0):
+                raise WorkloadError(source, f"{name}/w_scale", float(w_scale.min()), "positive scales")
+            for key in ("x", "y"):
+                scale, zp = float(given[f"{key}_scale"]), given[f"{key}_zero_point"]
+                if not scale > 0 or int(zp) != zp or not -128 <= int(zp) <= 127:
+                    raise WorkloadError(
+                        source,
+                        f"{name}/{key}_scale",
+                        (scale, zp),
+                        "a positive scale and a zero point in -128..127",
+                    )
+            q.w_scale[:] = w_scale
+            q.fixed_scale = True
+            q.x_scale, q.x_zero_point = float(given["x_scale"]), int(given["x_zero_point"])
+            q.y_scale, q.y_zero_point = float(given["y_scale"]), int(given["y_zero_point"])
+        self.requantize_weights()
+
+    def set_ranges(self, ranges: Mapping[str, list[float]]) -> None:
+        """Activation scales from calibrated fp32 ranges ``[x_min, x_max, y_min, y_max]`` per layer."""
+        from workloads.kernels import activation_qparams
+
+        for name, q in self.layers.items():
+            x_lo, x_hi, y_lo, y_hi = ranges[name]
+            q.x_scale, q.x_zero_point = activation_qparams(x_lo, x_hi)
+            q.y_scale, q.y_zero_point = activation_qparams(y_lo, y_hi)
+
+    def forward_op(self, node: Node, x: np.ndarray, y: np.ndarray) -> tuple[Call, int, np.ndarray]:
+        """The int8 forward of ``node``: quantise ``x``, int8 kernel, dequantise into ``y``.
+
+        Returns the call, its MACs and the dequantised input (what the weight gradient reads).
+        """
+        q = self.layers[node.name]
+        params = self.params[node.name]
+        xq, yq = np.empty(x.shape, np.int8), np.empty(y.shape, np.int8)
+        x_deq = np.empty(x.shape, np.float32)
+        x1, xq1, xd1, yq1, y1 = (
+            x.reshape(-1),
+            xq.reshape(-1),
+            x_deq.reshape(-1),
+            yq.reshape(-1),
+            y.reshape(-1),
+        )
+        bias = params.get("bias")
+        w = params["weight"]
+        macs = y.size * int(np.prod(w.shape[:-1]))
+        if node.kind == "conv2d":
+            layer = node.layer
+            extra = {"stride": layer.stride, "padding": layer.pads(node.input_shapes), "groups": layer.groups}
+            kernel = conv2d_int8_forward
+        else:
+            extra = {}
+            kernel = dense_int8_forward
+
+        def call() -> None:
+            if q.x_scale <= 0:
+                raise WorkloadError(
+                    self.graph.name, "int8 scales", node.name, "calibrate() the network first"
+                )
+            _quantize_activation(x1, 1.0 / q.x_scale, float(q.x_zero_point), xq1)
+            _dequantize_activation(xq1, q.x_scale, q.x_zero_point, xd1)
+            bq = None if bias is None else quantize_bias(bias, q.x_scale, q.w_scale)
+            kernel(
+                xq,
+                q.weight_q,
+                bq,
+                x_scale=q.x_scale,
+                x_zero_point=q.x_zero_point,
+                w_scale=q.w_scale,
+                y_scale=q.y_scale,
+                y_zero_point=q.y_zero_point,
+                out=yq,
+                **extra,
+            )
+            _dequantize_activation(yq1, q.y_scale, q.y_zero_point, y1)
+
+        return call, macs, x_deq
+
+    def update_call(
+        self,
+        name: str,
+        p2: np.ndarray,
+        g2: np.ndarray,
+        k: int,
+        optimizer: str,
+        lr: float,
+        mu: float,
+        slots: list[np.ndarray],
+        state: TrainState,
+    ) -> Call:
+        """The update of an int8 weight: QAS SGD on the int8 tensor, or fp32 momentum/Adam then rounding."""
+        from workloads.step import fp32_update
+
+        q = self.layers[name]
+        wq2, scale = q.weight_q.reshape(p2.shape), q.w_scale
+        if optimizer == "sgd":
+
+            def sgd() -> None:
+                np.multiply(g2, scale, out=g2)  # the gradient of the int8 tensor: dL/dWq = w_scale * dL/dW
+                _int8_sgd(wq2, scale, g2, lr, True, k)
+                _dequantize_weight(wq2, scale, p2)
+
+            return sgd
+        step = fp32_update(optimizer, p2, g2, k, lr, mu, slots, state)
+
+        def rounded() -> None:
+            step()
+            np.copyto(wq2[:, :k], np.clip(np.rint(p2[:, :k] / scale[:k]), -127, 127).astype(np.int8))
+            _dequantize_weight(wq2, scale, p2)
+
+        return rounded

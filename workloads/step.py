@@ -1,0 +1,254 @@
+"""The compiled step of a :class:`workloads.network.Network`: buffers and bound kernel calls per batch size.
+
+:class:`StepProgram` allocates every activation, mask, gradient and workspace buffer of one batch size once
+and binds the kernel calls to them; :class:`TrainState` holds what a training plan adds (parameter
+gradients, optimizer state, the update calls) and counts the work executed per phase.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from workloads.errors import WorkloadError
+from workloads.kernels.loss import _mse, _softmax_xent
+from workloads.kernels.optimizer import _adam, _momentum, _sgd
+from workloads.layer_ops import Call, ParamGrads, accumulate, backward_op, conv_workspace_elements, forward_op
+from workloads.plan import LayerTraining, TrainingPlan
+
+if TYPE_CHECKING:
+    from workloads.network import Network
+    from workloads.quantization import QuantizedLayers
+
+PHASES = ("forward", "backward_data", "backward_weight", "update")
+"""Work counted per phase: MACs of forward, input-gradient and weight-gradient kernels; parameters updated."""
+
+F32 = np.float32
+VIEW_KINDS = ("flatten", "dropout")
+
+
+class TrainState:
+    """What a training plan adds to a network: gradients, optimizer state, update calls, work counters.
+
+    Make one with :meth:`workloads.network.Network.trainer`. ``macs_by_phase`` accumulates, over every
+    step run, the MACs of each phase (and, under ``update``, the parameters written).
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        plan: TrainingPlan,
+        training: dict[str, LayerTraining],
+        channels: dict[str, int],
+    ) -> None:
+        self.network = network
+        self.plan = plan
+        self.training = training
+        self.channels = channels
+        self.steps = 0
+        self.samples = 0
+        self.adam_step = 0
+        self.macs_by_phase = dict.fromkeys(PHASES, 0)
+        self.grads: dict[str, ParamGrads] = {}
+        self.optimizer_state: dict[str, list[np.ndarray]] = {}
+        self._programs: dict[int, StepProgram] = {}
+        self.update_calls: list[Call] = []
+        self.update_count = 0
+        graph = network.graph
+        upstream: dict[str, bool] = {}
+        for node in graph:
+            upstream[node.name] = node.name in training or any(upstream[i] for i in node.inputs)
+        self.upstream_trains = upstream
+        for name, t in training.items():
+            self._prepare(name, t)
+
+    def _prepare(self, name: str, training: LayerTraining) -> None:
+        params = self.network.params[name]
+        k = self.channels[name]
+        weight_key, bias_key = ("gamma", "beta") if "gamma" in params else ("weight", "bias")
+        gw = np.zeros_like(params[weight_key]) if k else None
+        gb = np.zeros_like(params[bias_key]) if training.bias and bias_key in params else None
+        self.grads[name] = ParamGrads(gw, gb, k)
+        for key, grad, channels in ((weight_key, gw, k), (bias_key, gb, None)):
+            if grad is None:
+                continue
+            param = params[key]
+            channels = param.shape[-1] if channels is None else channels
+            self.update_calls.append(self._update_call(name, key, param, grad, channels))
+            self.update_count += param.size // param.shape[-1] * channels
+
+    def _update_call(self, name: str, key: str, param: np.ndarray, grad: np.ndarray, k: int) -> Call:
+        plan = self.plan
+        lr, mu = float(plan.learning_rate), float(plan.momentum)
+        c = param.shape[-1]
+        p2, g2 = param.reshape(-1, c), grad.reshape(-1, c)
+        slots = [np.zeros_like(p2) for _ in range(plan.optimizer_state_slots)]
+        if slots:
+            self.optimizer_state[f"{name}/{key}"] = slots
+        quant = self.network.quant
+        if quant is not None and key == "weight":
+            return quant.update_call(name, p2, g2, k, plan.optimizer, lr, mu, slots, self)
+        return fp32_update(plan.optimizer, p2, g2, k, lr, mu, slots, self)
+
+    def program(self, batch: int) -> StepProgram:
+        """The step program for ``batch`` samples (built on first use, then reused)."""
+        if batch not in self._programs:
+            self._programs[batch] = StepProgram(self.network, batch, self, self.network.quant)
+        return self._programs[batch]
+
+
+def fp32_update(
+    optimizer: str,
+    p2: np.ndarray,
+    g2: np.ndarray,
+    k: int,
+    lr: float,
+    mu: float,
+    slots: list,
+    state: TrainState,
+) -> Call:
+    """The in-place optimizer call for one parameter (2-D view, first ``k`` columns)."""
+    if optimizer == "sgd":
+        return lambda: _sgd(p2, g2, lr, 0.0, k)
+    if optimizer == "sgd-momentum":
+        v2 = slots[0]
+        return lambda: _momentum(p2, g2, v2, lr, mu, 0.0, k)
+    m2, v2 = slots
+    return lambda: _adam(p2, g2, m2, v2, lr, 0.9, 0.999, 1e-8, state.adam_step, 0.0, k)
+
+
+class StepProgram:
+    """Buffers and bound kernel calls of one batch size: inference only, or a full training step."""
+
+    def __init__(
+        self, network: Network, batch: int, state: TrainState | None, quant: QuantizedLayers | None
+    ) -> None:
+        graph = network.graph
+        self.network, self.batch, self.state = network, batch, state
+        upstream = state.upstream_trains if state is not None else {}
+        needs_grad = {n.name: upstream.get(n.name, False) and n.kind != "input" for n in graph}
+        ws_size = max([conv_workspace_elements(n, batch) for n in graph] + [1])
+        workspace = np.empty(ws_size, F32)
+        self.x = np.empty((batch, *graph.input_shape), F32)
+        act: dict[str, np.ndarray] = {"input": self.x}
+        saved: dict[str, np.ndarray] = {}
+        backward_input: dict[str, np.ndarray] = {}
+        self.forward_calls: list[Call] = []
+        self.macs = dict.fromkeys(("forward", "backward_data", "backward_weight"), 0)
+        for node in graph.nodes[1:]:
+            ins = [act[i] for i in node.inputs]
+            shape = (batch, *node.output_shape)
+            if node.kind in VIEW_KINDS:
+                act[node.name] = ins[0].reshape(shape)
+                continue
+            y = act[node.name] = np.empty(shape, F32)
+            keep = None
+            if node.kind in ("relu", "relu6") and any(needs_grad[i] for i in node.inputs):
+                keep = np.empty(shape, np.bool_)
+            elif node.kind == "maxpool":
+                keep = np.empty(shape, np.int32)
+            if keep is not None:
+                saved[node.name] = keep
+            if quant is not None and node.kind in ("conv2d", "dense"):
+                call, macs, backward_input[node.name] = quant.forward_op(node, ins[0], y)
+            else:
+                call, macs = forward_op(node, ins, y, network.params.get(node.name, {}), keep, workspace)
+            self.forward_calls.append(call)
+            self.macs["forward"] += macs
+        self.act = act
+        self.output = act[graph.output.name]
+        self.backward_calls: list[Call] = []
+        if state is not None and state.plan.trains:
+            self._backward(graph, state, act, saved, backward_input, needs_grad, workspace)
+
+    def _backward(self, graph, state, act, saved, backward_input, needs_grad, workspace) -> None:
+        batch = self.batch
+        out = graph.output
+        if graph.loss == "softmax_cross_entropy":
+            self.labels = np.zeros(batch, np.int64)
+        else:
+            self.labels = np.zeros((batch, *out.output_shape), F32)
+        grad: dict[str, np.ndarray] = {out.name: np.empty((batch, *out.output_shape), F32)}
+        self.loss_grad = grad[out.name]
+        # one scratch row per input position: an add may receive two contributions in one call
+        scratch = np.empty((2, max(batch * n.output_elements for n in graph)), F32)
+        for node in reversed(graph.nodes):
+            if not needs_grad[node.name] or node.name not in grad:
+                continue
+            gy = grad[node.name]
+            targets: list[np.ndarray | None] = []
+            after: list[Call] = []
+            for position, src in enumerate(node.inputs):
+                if not needs_grad[src]:
+                    targets.append(None)
+                    continue
+                shape = (batch, *graph[src].output_shape)
+                single = len(graph.consumers(src)) == 1
+                if src in grad:  # a branch point reached again: add this contribution
+                    view = scratch[position, : grad[src].size].reshape(shape)
+                    targets.append(view)
+                    after.append(accumulate(grad[src], view))
+                    continue
+                aliases = node.kind in VIEW_KINDS or (node.kind == "add" and position == 0)
+                grad[src] = gy.reshape(shape) if single and aliases else np.empty(shape, F32)
+                targets.append(grad[src])
+            x = backward_input.get(node.name, act[node.inputs[0]] if node.inputs else None)
+            params = self.network.params.get(node.name, {})
+            grads = state.grads.get(node.name, ParamGrads())
+            calls, macs_w, macs_d = backward_op(
+                node, gy, x, targets, params, grads, saved.get(node.name), workspace
+            )
+            self.backward_calls += calls + after
+            self.macs["backward_weight"] += macs_w
+            self.macs["backward_data"] += macs_d
+
+    def run_forward(self, x: np.ndarray) -> np.ndarray:
+        """Copy ``x`` into the input buffer, run the forward calls, return the output buffer."""
+        np.copyto(self.x, x)
+        for call in self.forward_calls:
+            call()
+        return self.output
+
+    def run_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One training step on ``(x, y)``; returns the mean loss of the batch."""
+        state = self.state
+        try:
+            np.copyto(self.labels, y, casting="same_kind")
+        except (ValueError, TypeError):
+            raise WorkloadError(
+                self.network.graph.name,
+                "labels",
+                np.shape(y),
+                f"shape {self.labels.shape}, {self.labels.dtype}",
+            ) from None
+        self.run_forward(x)
+        if self.labels.dtype == np.int64:
+            classes = self.output.shape[1]
+            if self.labels.min() < 0 or self.labels.max() >= classes:
+                raise WorkloadError(
+                    self.network.graph.name, "labels", int(self.labels.max()), f"0..{classes - 1}"
+                )
+            loss = _softmax_xent(self.output, self.labels, self.loss_grad)
+        else:
+            loss = _mse(self.output.reshape(-1), self.labels.reshape(-1), self.loss_grad.reshape(-1))
+        for call in self.backward_calls:
+            call()
+        state.adam_step += 1
+        for call in state.update_calls:
+            call()
+        for phase, value in self.macs.items():
+            state.macs_by_phase[phase] += value
+        state.macs_by_phase["update"] += state.update_count
+        state.steps += 1
+        state.samples += self.batch
+        return float(loss)
+
+    def ranges(self) -> dict[str, tuple[float, float, float, float]]:
+        """(input min, input max, output min, output max) of every convolution and dense layer."""
+        result = {}
+        for node in self.network.graph:
+            if node.kind in ("conv2d", "dense"):
+                x, y = self.act[node.inputs[0]], self.act[node.name]
+                result[node.name] = (float(x.min()), float(x.max()), float(y.min()), float(y.max()))
+        return result
