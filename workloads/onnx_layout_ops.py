@@ -1,0 +1,217 @@
+"""ONNX operators without parameters: activations, pools, layout changes, dropped ops, Q/DQ markers.
+
+A Flatten (or Reshape to 2-D) of a feature map lists ONNX values in (C, H, W) order and tinyemu's in
+(H, W, C) order: the resulting :class:`~workloads.onnx_convert.Value` carries the permutation, which the
+dense layer reading it applies to its weight rows. A Transpose only changes a value's recorded layout; a
+pair that cancels leaves the NCHW layout every other operator requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from math import prod
+from typing import Any
+
+import numpy as np
+
+from workloads.layers import AvgPool, Flatten, GlobalAvgPool, MaxPool, ReLU, ReLU6
+from workloads.onnx_convert import NCHW, Converter, Value, attributes
+from workloads.onnx_quant import QuantParams, dequantize, quantize
+
+_CLIPS = {(0.0, 6.0): ReLU6, (0.0, np.inf): ReLU}
+
+
+def clip_range(node: Any, constants: dict[str, np.ndarray]) -> tuple[float, float] | None:
+    """(min, max) of a Clip from its attributes (opset < 11) or constant inputs; None if not constant."""
+    a = attributes(node)
+    bounds = [a.get("min", -np.inf), a.get("max", np.inf)]
+    for i in (1, 2):
+        if len(node.input) > i and node.input[i]:
+            if node.input[i] not in constants:
+                return None
+            bounds[i - 1] = float(np.asarray(constants[node.input[i]]).reshape(-1)[0])
+    return float(bounds[0]), float(bounds[1])
+
+
+def clip_supported(node: Any, constants: dict[str, np.ndarray]) -> bool:
+    """Clip(0, 6) is a ReLU6 and Clip(0, inf) a ReLU; other ranges have no tinyemu layer."""
+    return clip_range(node, constants) in _CLIPS
+
+
+def _activation(cv: Converter, node: Any, layer: Any) -> None:
+    v = cv.act(node, 0)
+    name = cv.emit(node, layer, (v,))
+    cv.values[node.output[0]] = replace(v, node=name, exclusive=True)
+
+
+def relu(cv: Converter, node: Any) -> None:
+    _activation(cv, node, ReLU())
+
+
+def clip(cv: Converter, node: Any) -> None:
+    _activation(cv, node, _CLIPS[clip_range(node, cv.consts)]())
+
+
+def _pool(cv: Converter, node: Any, kind: type) -> None:
+    x = cv.feature_map(node, cv.act(node, 0))
+    a = attributes(node)
+    if any(cv.uses[o] for o in node.output[1:] if o):
+        raise cv.fail(node, "outputs", list(node.output), "one output (no Indices)")
+    if len(a.get("kernel_shape", [])) != 2:
+        raise cv.fail(node, "kernel_shape", a.get("kernel_shape"), "two window sizes")
+    pool = tuple(a["kernel_shape"])
+    padding, strides = cv.window(node, x, pool)
+    if kind is AvgPool and a.get("count_include_pad", 0) and padding != "valid" and any(padding):
+        raise cv.fail(node, "count_include_pad", 1, "0 (padding excluded from the average) or no padding")
+    name = cv.emit(node, kind(pool, strides, padding), (x,))
+    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW)
+
+
+def maxpool(cv: Converter, node: Any) -> None:
+    _pool(cv, node, MaxPool)
+
+
+def avgpool(cv: Converter, node: Any) -> None:
+    _pool(cv, node, AvgPool)
+
+
+def global_avgpool(cv: Converter, node: Any) -> None:
+    x = cv.feature_map(node, cv.act(node, 0))
+    name = cv.emit(node, GlobalAvgPool(), (x,))
+    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, squeezed=True)
+
+
+def _flatten(cv: Converter, node: Any, v: Value) -> None:
+    if len(v.shape) == 1:  # already a vector in tinyemu (perhaps ONNX's (N, C, 1, 1))
+        cv.through(node, v, squeezed=False)
+        return
+    if v.axes is None or len(v.axes) != 4 or v.axes[0] != 0:
+        raise cv.fail(node, "input layout", v.axes, "a feature map with the batch first")
+    h, w, c = v.shape
+    onnx_order = np.arange(h * w * c).reshape(1, h, w, c).transpose(v.axes).reshape(-1)
+    order = np.argsort(onnx_order)  # our element i is ONNX's element order[i]
+    same = bool(np.array_equal(order, np.arange(order.size)))
+    name = cv.emit(node, Flatten(), (v,))
+    cv.values[node.output[0]] = Value(name, (h * w * c,), order=None if same else order, quant=v.quant)
+
+
+def flatten(cv: Converter, node: Any) -> None:
+    v = cv.act(node, 0)
+    axis = attributes(node).get("axis", 1)
+    rank = 4 if len(v.shape) == 3 or v.squeezed else 2
+    if axis not in (1, 1 - rank):
+        raise cv.fail(node, "axis", axis, "1 (keep the batch axis)")
+    _flatten(cv, node, v)
+
+
+def reshape(cv: Converter, node: Any) -> None:
+    v = cv.act(node, 0)
+    target = [int(t) for t in cv.const(node, 1).reshape(-1)]
+    features = prod(v.shape)
+    allow_zero = attributes(node).get("allowzero", 0)
+    ok = len(target) == 2 and not (allow_zero and 0 in target)
+    if ok:
+        first, second = target
+        ok = (second == features and (first in (-1, 0) or first > 0)) or (second == -1 and first >= 0)
+    if not ok:
+        raise cv.fail(node, "shape", target, f"a 2-D (batch, {features}) shape such as [-1, {features}]")
+    _flatten(cv, node, v)
+
+
+def transpose(cv: Converter, node: Any) -> None:
+    perm = attributes(node).get("perm")
+    name = node.input[0]
+    if name in cv.consts:
+        cv.consts[node.output[0]] = np.transpose(cv.consts[name], perm)
+        return
+    v = cv.act(node, 0)
+    rank = 4 if len(v.shape) == 3 else 2
+    perm = list(range(rank))[::-1] if perm is None else list(perm)
+    if rank == 4 and not v.squeezed and sorted(perm) == [0, 1, 2, 3] and perm[0] == 0:
+        cv.through(node, v, axes=tuple(v.axes[p] for p in perm))
+        return
+    if perm == list(range(rank)):
+        cv.through(node, v)
+        return
+    raise cv.fail(node, "perm", perm, "a permutation of the C, H, W axes that a later Transpose undoes")
+
+
+def softmax(cv: Converter, node: Any) -> None:
+    v = cv.vector(node, cv.act(node, 0))
+    axis = attributes(node).get("axis", -1)
+    if node.output[0] != cv.output:
+        raise cv.fail(node, "position", "inside the graph", "a Softmax only as the graph's output")
+    if axis not in ((1,) if v.squeezed else (1, -1)):
+        raise cv.fail(node, "axis", axis, "the class axis (1 or -1)")
+    cv.softmax = True
+    cv.through(node, v)
+
+
+def identity(cv: Converter, node: Any) -> None:
+    if node.input[0] in cv.consts:
+        cv.consts[node.output[0]] = cv.consts[node.input[0]]
+        return
+    if any(cv.uses[o] for o in node.output[1:] if o):
+        raise cv.fail(node, "mask output", node.output[1], "unused (the mask exists only in training)")
+    cv.through(node, cv.act(node, 0))
+
+
+def constant(cv: Converter, node: Any) -> None:
+    """Constant values were read before conversion began."""
+
+
+def _qparams(cv: Converter, node: Any) -> QuantParams:
+    scale = cv.const(node, 1).astype(np.float64)
+    zero = cv.const(node, 2, False)
+    zero = np.zeros((), np.uint8) if zero is None else zero
+    return QuantParams(scale, zero, attributes(node).get("axis", 1))
+
+
+def quantize_linear(cv: Converter, node: Any) -> None:
+    params = _qparams(cv, node)
+    if node.input[0] in cv.consts:
+        cv.consts[node.output[0]] = quantize(np.asarray(cv.consts[node.input[0]], np.float64), params)
+        return
+    v = cv.act(node, 0)
+    if not params.per_tensor:
+        raise cv.fail(node, "scale", list(params.scale.shape), "one scale for the whole activation")
+    q = params.activation()
+    cv.through(node, v, quant=q)
+    name = v.node  # the layer whose output this quantises: through its fused activation
+    while name in cv.drafts and cv.drafts[name].layer.kind in ("relu", "relu6"):
+        name = cv.drafts[name].inputs[0]
+    entry = cv.quant.get(name)
+    if entry is not None and entry["y_scale"] is None:
+        entry["y_scale"], entry["y_zero_point"] = q
+
+
+def dequantize_linear(cv: Converter, node: Any) -> None:
+    params = _qparams(cv, node)
+    if node.input[0] in cv.consts:
+        cv.consts[node.output[0]] = dequantize(np.asarray(cv.consts[node.input[0]]), params).astype(
+            np.float32
+        )
+        cv.qconst[node.output[0]] = params
+        return
+    v = cv.act(node, 0)
+    cv.through(node, v, quant=params.activation() if params.per_tensor else v.quant)
+
+
+LAYOUT_OPS: dict[str, Callable[[Converter, Any], None]] = {
+    "Relu": relu,
+    "Clip": clip,
+    "MaxPool": maxpool,
+    "AveragePool": avgpool,
+    "GlobalAveragePool": global_avgpool,
+    "Flatten": flatten,
+    "Reshape": reshape,
+    "Transpose": transpose,
+    "Softmax": softmax,
+    "Identity": identity,
+    "Dropout": identity,
+    "Constant": constant,
+    "QuantizeLinear": quantize_linear,
+    "DequantizeLinear": dequantize_linear,
+}
+"""Converters of the ONNX operators without parameters."""
