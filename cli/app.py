@@ -7,6 +7,7 @@ import sys
 import typer
 
 from cli.devices import devices
+from cli.inspect import inspect
 from cli.models import models
 from cli.plan import plan
 from cli.render import error
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.command()(plan)
 app.command()(devices)
 app.command()(models)
+app.command()(inspect)
 app.command()(train)
 
 
