@@ -1,5 +1,9 @@
 """Hardware as data: devices and batteries from cited TOML files, loaded and validated in SI units.
 
+The supply physics (battery models, regulators, buffer capacitors, solar harvesting, storage) lives in
+its own modules (``cells``, ``kibam``, ``cell_models``, ``regulator``, ``buffer``, ``solar``, ``panel``,
+``irradiance_trace``, ``storage``); import them from there.
+
 Workload-agnostic: nothing here imports ``emu``, ``workloads`` or ``cli``.
 
 Source tags in the data files follow ``/work/shared/calibration/README.md``: V (seen in a stored
@@ -14,6 +18,14 @@ from hw_models.device import CoreSpec, Device, DmaSpec, MemoryBank, OperatingPoi
 from hw_models.errors import SpecError
 from hw_models.flash import FlashSpec
 from hw_models.loader import battery_names, device_names, load_battery, load_device
+from hw_models.supply_loader import (
+    capacitor_names,
+    load_capacitor,
+    load_panel,
+    load_regulator,
+    panel_names,
+    regulator_names,
+)
 
 __all__ = [
     "Battery",
@@ -26,7 +38,13 @@ __all__ = [
     "SleepState",
     "SpecError",
     "battery_names",
+    "capacitor_names",
     "device_names",
     "load_battery",
+    "load_capacitor",
     "load_device",
+    "load_panel",
+    "load_regulator",
+    "panel_names",
+    "regulator_names",
 ]

@@ -272,6 +272,7 @@ def _battery(root: TomlTable, file: str) -> Battery:
     continuous = root.quantity("max_continuous_current", "current")
     pulse = root.quantity("max_pulse_current", "current", required=False)
     discharge = root.quantity("self_discharge", "fraction_per_year", allow_zero=True)
+    models = _battery_models(root)
     root.finish()
     if root.source is None:
         raise SpecError(file, "source", "<missing>", "required: the cell's citation (tag and notes)")
@@ -287,6 +288,26 @@ def _battery(root: TomlTable, file: str) -> Battery:
             self_discharge_per_year=discharge[0],
             source=root.source,
             source_path=file,
+            sources=root.sources,
+            **models,
         )
     except SpecError as err:
         raise err.located(file) from None
+
+
+def _battery_models(root: TomlTable) -> dict[str, Any]:
+    """The optional fields the battery models use (Peukert, OCV curve, resistance, KiBaM)."""
+    rated = root.quantity("rated_current", "current", required=False)
+    resistance = root.quantity("internal_resistance", "resistance", required=False, allow_zero=True)
+    soc = root.array("ocv_soc", required=False)
+    volts = root.array("ocv_voltage", "voltage", required=False)
+    rate = root.quantity("kibam_rate", "rate", required=False)
+    return {
+        "rated_current_a": rated[0] if rated else None,
+        "peukert_exponent": root.number("peukert_exponent", required=False),
+        "internal_resistance_ohm": resistance[0] if resistance else None,
+        "ocv_soc": soc[0] if soc else (),
+        "ocv_voltage_v": volts[0] if volts else (),
+        "kibam_capacity_fraction": root.number("kibam_capacity_fraction", required=False),
+        "kibam_rate_per_s": rate[0] if rate else None,
+    }

@@ -168,6 +168,43 @@ class TomlTable:
             raise self.error(key, value, f"must be an integer >= {minimum}")
         return value
 
+    def number(self, key: str, *, required: bool = True, si_name: str | None = None) -> float | None:
+        """Read a positive, finite, dimensionless number (an exponent, a fraction)."""
+        value = self._plain(key, required, True, si_name, (int, float))
+        if value is not None and (not math.isfinite(value) or value <= 0):
+            raise self.error(key, value, "must be a positive finite number")
+        return None if value is None else float(value)
+
+    def array(
+        self, base: str, kind: str | None = None, *, required: bool = True, si_name: str | None = None
+    ) -> tuple[tuple[float, ...], str] | None:
+        """Read a non-empty array of non-negative finite numbers, ``<base>_<unit>`` converted to SI.
+
+        With ``kind=None`` the key is ``base`` itself (dimensionless values). Returns the SI values and
+        the SI key name, or None if absent and not ``required``.
+        """
+        factors = {base: 1.0} if kind is None else keys_for(base, kind)
+        self._accept(*factors)
+        given = [k for k in factors if k in self.data]
+        if len(given) > 1:
+            raise self.error(given[1], self.data[given[1]], f"give only one of {', '.join(given)}")
+        if not given:
+            if required:
+                self._missing(list(factors))
+            return None
+        key = given[0]
+        values = self.data[key]
+        ok = isinstance(values, list) and values
+        ok = ok and all(
+            not isinstance(v, bool) and isinstance(v, int | float) and math.isfinite(v) and v >= 0
+            for v in values
+        )
+        if not ok:
+            raise self.error(key, values, "must be a non-empty array of non-negative finite numbers")
+        name = si_name or (base if kind is None else f"{base}_{SI_SUFFIX[kind]}")
+        self._cite(key, name)
+        return tuple(float(v) * factors[key] for v in values), name
+
     def table(self, key: str, *, required: bool = True, si_prefix: str = "") -> TomlTable | None:
         """Read a sub-table; it inherits ``<key>_source`` or else this table's source."""
         self._accept(key)

@@ -30,6 +30,11 @@ KINDS: Mapping[str, Mapping[str, float]] = MappingProxyType(
         # 1 mAh = 1e-3 A x 3600 s = 3.6 C.
         "charge": MappingProxyType({"c": 1.0, "mah": 3.6, "ah": 3600.0}),
         "fraction_per_year": MappingProxyType({"per_year": 1.0, "pct_per_year": 0.01}),
+        "resistance": MappingProxyType({"ohm": 1.0, "mohm": 1e-3, "kohm": 1e3}),
+        "capacitance": MappingProxyType({"f": 1.0, "mf": 1e-3, "uf": 1e-6}),
+        "area": MappingProxyType({"m2": 1.0, "cm2": 1e-4, "mm2": 1e-6}),
+        "fraction": MappingProxyType({"fraction": 1.0, "pct": 0.01}),
+        "rate": MappingProxyType({"per_s": 1.0, "per_min": 1.0 / 60.0, "per_h": 1.0 / 3600.0}),
     }
 )
 
@@ -45,6 +50,11 @@ SI_SUFFIX: Mapping[str, str] = MappingProxyType(
         "energy_per_byte": "j_per_byte",
         "charge": "c",
         "fraction_per_year": "per_year",
+        "resistance": "ohm",
+        "capacitance": "f",
+        "area": "m2",
+        "fraction": "fraction",
+        "rate": "per_s",
     }
 )
 
