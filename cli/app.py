@@ -11,7 +11,9 @@ from cli.inspect import inspect
 from cli.models import models
 from cli.plan import plan
 from cli.render import error
+from cli.run import run
 from cli.train import train
+from cli.validate import validate
 from emu.errors import INPUT_ERRORS
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app = typer.Typer(
 app.command()(plan)
 app.command()(devices)
 app.command()(models)
+app.command()(run)
+app.command()(validate)
 app.command()(inspect)
 app.command()(train)
 

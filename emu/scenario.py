@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from emu.errors import ScenarioError
+from emu.session import SESSION_KEYS
 from hw_models.device import Device
 from hw_models.loader import load_device
 from workloads.errors import did_you_mean
@@ -37,6 +38,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     ),
     "plan": tuple(k for k in TrainingPlan.__dataclass_fields__ if k != "source"),
     "memory": ("reserved_sram_kib", "firmware_flash_kib"),
+    "session": SESSION_KEYS,
     "train": ("dataset", "epochs", "seed", "pretrain_epochs", "samples", "weights", "weights_out", "shift"),
 }
 """Every section a scenario may have, with its keys."""
