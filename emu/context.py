@@ -25,7 +25,8 @@ class SampleLoad:
     Attributes
     ----------
     by_dma : bool
-        A memory-to-memory DMA copies while the core waits; otherwise the core copies.
+        A memory-to-memory DMA copies while the core busy-waits (charged at the run power: sleeping
+        through the copy is a firmware optimisation not modelled); otherwise the core copies.
     duration_s : float
         How long the copy takes.
     """
