@@ -137,18 +137,29 @@ class ClearSkyProfile:
         return clear_sky_ghi_w_per_m2(cos_z) * self.cloud_factor
 
     def energy_j_per_m2(self, t0_s: float, t1_s: float) -> float:
-        """Radiant exposure: 20-point Gauss-Legendre over each day's lit part of the interval."""
+        """Radiant exposure: 20-point Gauss-Legendre on three panels of each day's lit part.
+
+        The first and last tenth of the day's light are panels of their own: the irradiance rises
+        from zero there like ``exp(-0.059 / cos z)``, which one polynomial fits poorly (a single panel
+        is off by about 1e-6 of a day's energy, three panels by about 1e-9).
+        """
         total = 0.0
         start = math.floor(t0_s / DAY_S) * DAY_S
         while start < t1_s:
             rise, set_ = self._daylight_s(self.day_of_year(start))
-            a, b = max(t0_s, start + rise), min(t1_s, start + set_)
-            if b > a:
-                mid, half = (a + b) / 2, (b - a) / 2
-                total += half * sum(
-                    w * self.irradiance_w_per_m2(mid + half * x)
-                    for x, w in zip(_NODES, _WEIGHTS, strict=True)
-                )
+            tenth = (set_ - rise) / 10
+            edges = (rise, rise + tenth, set_ - tenth, set_)
+            phi, delta = math.radians(self.latitude_deg), _declination_rad(self.day_of_year(start))
+            sin_part, cos_part = math.sin(phi) * math.sin(delta), math.cos(phi) * math.cos(delta)
+            for lo, hi in zip(edges, edges[1:], strict=False):
+                a, b = max(t0_s, start + lo), min(t1_s, start + hi)
+                if b > a:
+                    mid, half = (a + b) / 2 - start, (b - a) / 2
+                    panel = 0.0
+                    for x, w in zip(_NODES, _WEIGHTS, strict=True):
+                        omega = 2 * math.pi * ((mid + half * x) / DAY_S - 0.5)
+                        panel += w * clear_sky_ghi_w_per_m2(sin_part + cos_part * math.cos(omega))
+                    total += half * panel * self.cloud_factor
             start += DAY_S
         return total
 
