@@ -137,7 +137,13 @@ def import_onnx(path: str | Path) -> ImportedModel:
     converter = Converter(source, Path(path).stem, graph.node, constants, graph.output[0].name)
     converter.add_input(input_name, input_dims)
     for node in graph.node:
-        OPS[node.op_type](converter, node)
+        try:
+            OPS[node.op_type](converter, node)
+        except WorkloadError:
+            raise
+        except (ValueError, TypeError, IndexError, KeyError) as exc:  # a malformed node, not a bug of ours
+            where = f"{node.op_type} {node_label(node)!r}"
+            raise WorkloadError(source, where, list(node.input), f"a well-formed node ({exc})") from None
     built, weights, quantization, reason = converter.finish()
     return ImportedModel(built, weights, quantization or None, source, reason)
 

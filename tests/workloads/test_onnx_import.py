@@ -207,3 +207,35 @@ def test_network_executor_matches_onnxruntime(tmp_path):
     net = network.Network(imported.graph, weights=imported.weights, precision="fp32")
     x = np.random.default_rng(6).standard_normal((2, 32, 32, 3)).astype(np.float32)
     _close(net.forward(x), run_onnxruntime(path, to_nchw(x)))
+
+
+def test_gemm_alpha_beta_reshape_by_constant_node_identity_and_pool_ceil_mode(tmp_path):
+    rng = np.random.default_rng(8)
+    w = rng.standard_normal((3, 2 * 2 * 2)).astype(np.float32)
+    c = rng.standard_normal((1, 3)).astype(np.float32)
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [1, -1])
+    nodes = [
+        helper.make_node(
+            "MaxPool", ["x"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1
+        ),
+        helper.make_node("Identity", ["p"], ["i"], name="same"),
+        helper.make_node("Constant", [], ["s"], name="target", value=shape),
+        helper.make_node("Reshape", ["i", "s"], ["r"], name="reshape"),
+        helper.make_node("Gemm", ["r", "w", "c"], ["y"], name="fc", transB=1, alpha=0.5, beta=2.0),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "misc",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(c, "c")],
+    )
+    import onnx
+
+    path = tmp_path / "misc.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    imported = import_onnx(path)
+    assert [n.kind for n in imported.graph] == ["input", "maxpool", "flatten", "dense"]
+    np.testing.assert_allclose(imported.weights["fc"]["bias"], 2.0 * c[0], rtol=1e-7)
+    x = rng.standard_normal((1, 4, 4, 2)).astype(np.float32)
+    _close(reference_forward(imported.graph, imported.weights, x), run_onnxruntime(path, to_nchw(x)))
