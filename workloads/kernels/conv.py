@@ -61,11 +61,98 @@ def _col2im(col, kh, kw, sh, sw, pt, pl, oh, ow, c0, cg, dx):
                             dx[b, ih, iw, c0 + c] += col[r, base + c]
 
 
+BLOCK_ELEMENTS = 65536
+"""float32 elements of one row block of the column matrix (256 KiB): the block stays in the L2 cache
+between im2col and its GEMM, where a whole-batch column matrix (tens of MB) streams through memory."""
+
+
+@kernel
+def _patch_rows(x, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, col):
+    """Rows ``r0:r1`` of the column matrix of all channels into ``col[: r1 - r0]`` (zeros where padded)."""
+    _, h, wd, c = x.shape
+    for r in range(r0, r1):
+        b, rem = r // (oh * ow), r % (oh * ow)
+        i, j = rem // ow, rem % ow
+        row = r - r0
+        for p in range(kh):
+            ih = i * sh - pt + p
+            for q in range(kw):
+                iw = j * sw - pl + q
+                base = (p * kw + q) * c
+                if 0 <= ih < h and 0 <= iw < wd:
+                    for ch in range(c):
+                        col[row, base + ch] = x[b, ih, iw, ch]
+                else:
+                    for ch in range(c):
+                        col[row, base + ch] = 0.0
+
+
+@kernel
+def _scatter_rows(col, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, dx):
+    """Add ``col[: r1 - r0]`` back onto ``dx`` (the adjoint of :func:`_patch_rows`)."""
+    _, h, wd, c = dx.shape
+    for r in range(r0, r1):
+        b, rem = r // (oh * ow), r % (oh * ow)
+        i, j = rem // ow, rem % ow
+        row = r - r0
+        for p in range(kh):
+            ih = i * sh - pt + p
+            if ih < 0 or ih >= h:
+                continue
+            for q in range(kw):
+                iw = j * sw - pl + q
+                if iw < 0 or iw >= wd:
+                    continue
+                base = (p * kw + q) * c
+                for ch in range(c):
+                    dx[b, ih, iw, ch] += col[row, base + ch]
+
+
+@kernel
+def _forward_blocked(x, w2, kh, kw, sh, sw, pt, pl, oh, ow, col, y2):
+    rows, kk = y2.shape[0], w2.shape[0]
+    step = max(BLOCK_ELEMENTS // kk, 16)
+    for r0 in range(0, rows, step):
+        r1 = min(rows, r0 + step)
+        block = col[: r1 - r0]
+        _patch_rows(x, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, block)
+        np.dot(block, w2, y2[r0:r1])
+
+
+@kernel
+def _backward_blocked(gy2, x, w2, kh, kw, sh, sw, pt, pl, oh, ow, need_dx, need_dw, k, col, dx, dw2):
+    rows, kk = gy2.shape[0], w2.shape[0]
+    step = max(BLOCK_ELEMENTS // kk, 16)
+    if need_dx:
+        dx[:] = 0.0
+    if need_dw:
+        acc = np.zeros((kk, k), np.float32)
+    else:
+        acc = np.zeros((0, 0), np.float32)
+    for r0 in range(0, rows, step):
+        r1 = min(rows, r0 + step)
+        block = col[: r1 - r0]
+        gyb = gy2[r0:r1]
+        if need_dw:
+            _patch_rows(x, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, block)
+            part = np.ascontiguousarray(gyb[:, :k]) if k < gyb.shape[1] else gyb
+            acc += np.dot(block.T, part)
+        if need_dx:
+            np.dot(gyb, w2.T, block)
+            _scatter_rows(block, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, dx)
+    if need_dw:
+        dw2[:, :k] = acc
+
+
 @kernel
 def _forward_im2col(x, w, bias, sh, sw, pt, pl, oh, ow, groups, col, y2):
     kh, kw, cg, cout = w.shape
     cog = cout // groups
     w2 = w.reshape(kh * kw * cg, cout)
+    if groups == 1:
+        _forward_blocked(x, w2, kh, kw, sh, sw, pt, pl, oh, ow, col, y2)
+        add_bias(y2, bias)
+        return
     for g in range(groups):
         im2col(x, kh, kw, sh, sw, pt, pl, oh, ow, g * cg, cg, col)
         if groups == 1:
@@ -81,6 +168,10 @@ def _backward_im2col(gy2, x, w, sh, sw, pt, pl, oh, ow, groups, need_dx, need_dw
     cog = cout // groups
     kk = kh * kw * cg
     w2 = w.reshape(kk, cout)
+    if groups == 1:
+        dw2 = dw.reshape(kk, cout) if need_dw else dw.reshape(0, 0)
+        _backward_blocked(gy2, x, w2, kh, kw, sh, sw, pt, pl, oh, ow, need_dx, need_dw, k, col, dx, dw2)
+        return
     if need_dx:
         dx[:] = 0.0
     for g in range(groups):

@@ -1,0 +1,168 @@
+"""One training step (forward, loss, backward, SGD update of every parameter) of tinyemu vs PyTorch CPU.
+
+Same model (built from the same graph, same weights), same batch, same thread count: PyTorch gets
+``torch.set_num_threads`` equal to the BLAS thread count numba's ``np.dot`` uses (threadpoolctl; the
+Numba kernels themselves are single-threaded). Batch-norm runs in frozen mode and dropout is the identity
+in both (PyTorch modules in ``eval()`` mode, which still train their parameters). Prints the median
+step time of each and the ratio tinyemu / PyTorch (below 1: tinyemu is faster).
+
+Run: ``python benchmarks/bench_train_step.py`` (needs the ``bench`` extra: ``pip install torch==2.13.0``).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import numpy as np
+
+MODELS = ("mlperf-dscnn", "mlperf-resnet8", "lenet-digits")
+BATCHES = (1, 32)
+
+
+def _median_time(step, seconds: float = 1.5, minimum: int = 5) -> float:
+    for _ in range(3):  # warm up (compile, allocate, caches)
+        step()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < minimum or time.perf_counter() - start < seconds:
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def torch_model(graph, weights):
+    """A PyTorch module computing ``graph`` (NCHW) with the same parameters."""
+    import torch
+    import torch.nn.functional as F
+
+    class GraphModule(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.params = torch.nn.ParameterDict()
+            self.buffers_ = {}
+            for node in graph:
+                w = weights.get(node.name)
+                if w is None:
+                    continue
+                key = node.name
+                if node.kind == "conv2d":
+                    self.params[key + "_w"] = torch.nn.Parameter(
+                        torch.from_numpy(w["weight"].transpose(3, 2, 0, 1).copy())
+                    )
+                elif node.kind == "dense":
+                    self.params[key + "_w"] = torch.nn.Parameter(torch.from_numpy(w["weight"].T.copy()))
+                elif node.kind == "batchnorm":
+                    self.params[key + "_w"] = torch.nn.Parameter(torch.from_numpy(w["gamma"].copy()))
+                    self.buffers_[key] = (
+                        torch.from_numpy(w["mean"].copy()),
+                        torch.from_numpy(w["var"].copy()),
+                    )
+                bias = w.get("bias", w.get("beta"))
+                if bias is not None:
+                    self.params[key + "_b"] = torch.nn.Parameter(torch.from_numpy(bias.copy()))
+
+        def forward(self, x):
+            act = {"input": x}
+            p = self.params
+            for node in graph.nodes[1:]:
+                ins = [act[i] for i in node.inputs]
+                layer, kind, name = node.layer, node.kind, node.name
+                b = p[name + "_b"] if name + "_b" in p else None
+                if kind == "conv2d":
+                    t, bt, left, r = layer.pads(node.input_shapes)
+                    xin, pad = ins[0], (t, left)
+                    if (t, left) != (bt, r):
+                        xin, pad = F.pad(xin, (left, r, t, bt)), 0
+                    y = F.conv2d(
+                        xin, p[name + "_w"], b, stride=layer.stride, padding=pad, groups=layer.groups
+                    )
+                elif kind == "dense":
+                    y = F.linear(ins[0], p[name + "_w"], b)
+                elif kind == "batchnorm":
+                    mean, var = self.buffers_[name]
+                    y = F.batch_norm(ins[0], mean, var, p[name + "_w"], b, training=False, eps=1e-5)
+                elif kind == "relu":
+                    y = F.relu(ins[0])
+                elif kind == "relu6":
+                    y = F.relu6(ins[0])
+                elif kind == "maxpool":
+                    y = F.max_pool2d(ins[0], layer.pool, layer.strides)
+                elif kind == "avgpool":
+                    y = F.avg_pool2d(ins[0], layer.pool, layer.strides)
+                elif kind == "global_avg_pool":
+                    y = ins[0].mean(dim=(2, 3))
+                elif kind == "add":
+                    y = ins[0] + ins[1]
+                elif kind == "flatten":
+                    y = torch.flatten(ins[0], 1)
+                elif kind == "dropout":
+                    y = ins[0]
+                else:
+                    raise ValueError(kind)
+                act[name] = y
+            return act[graph.output.name]
+
+    return GraphModule()
+
+
+def blas_info() -> tuple[str, int]:
+    from threadpoolctl import threadpool_info
+
+    import workloads.kernels  # noqa: F401  (loads numba and SciPy's BLAS)
+
+    rows = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    text = "; ".join(
+        f"{i.get('internal_api')} {i.get('version')} ({os.path.basename(i.get('filepath', ''))}) "
+        f"threads={i.get('num_threads')} arch={i.get('architecture')}"
+        for i in rows
+    )
+    scipy_blas = [i for i in rows if "scipy" in i.get("filepath", "")] or rows
+    return text or "none found", int(scipy_blas[0]["num_threads"]) if scipy_blas else 1
+
+
+def main() -> None:
+    import torch
+
+    from workloads.network import Network
+    from workloads.plan import TrainingPlan
+    from workloads.zoo import build_model
+
+    blas, threads = blas_info()
+    torch.set_num_threads(threads)
+    print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(f"BLAS in use: {blas}")
+    print(f"threads: BLAS {threads} (Numba kernels single-threaded), torch.set_num_threads({threads})")
+    print(f"torch {torch.__version__}, numpy {np.__version__}")
+    print(f"{'model':16s} {'batch':>5s} {'tinyemu':>11s} {'pytorch':>11s} {'ratio':>7s}")
+    for name in MODELS:
+        graph = build_model(name)
+        classes = graph.output.output_shape[0]
+        for batch in BATCHES:
+            rng = np.random.default_rng(0)
+            x = rng.random((batch, *graph.input_shape)).astype(np.float32)
+            y = rng.integers(0, classes, batch)
+            net = Network(graph, seed=0)
+            plan = TrainingPlan(update="full", optimizer="sgd", batch_size=batch, learning_rate=1e-4)
+            state = net.trainer(plan)
+            ours = _median_time(lambda net=net, x=x, y=y, state=state: net.train_step(x, y, state))
+
+            model = torch_model(graph, net.weights())
+            opt = torch.optim.SGD(model.parameters(), lr=1e-4)
+            tx = torch.from_numpy(x.transpose(0, 3, 1, 2).copy() if x.ndim == 4 else x.copy())
+            ty = torch.from_numpy(y)
+
+            def tstep(model=model, opt=opt, tx=tx, ty=ty):
+                opt.zero_grad(set_to_none=False)
+                loss = torch.nn.functional.cross_entropy(model(tx), ty)
+                loss.backward()
+                opt.step()
+
+            theirs = _median_time(tstep)
+            print(f"{name:16s} {batch:5d} {ours * 1e3:8.3f} ms {theirs * 1e3:8.3f} ms {ours / theirs:6.2f}x")
+
+
+if __name__ == "__main__":
+    main()
