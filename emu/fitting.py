@@ -98,15 +98,34 @@ FITS: tuple[FitSpec, ...] = (
         _rows("cortex-m33", "optimized", "int8"),
         "nRF5340 microTVM+CMSIS-NN",
     ),
+    FitSpec(
+        "cortex-m85",
+        "optimized",
+        "int8",
+        _rows("cortex-m85", "optimized", "int8"),
+        "RA8D1 Renesas (Helium)",
+    ),
 )
 
 
 @dataclass(frozen=True)
 class RowFit:
+    """One row of a fit: measured and fitted cycles, and the fit redone without the row.
+
+    Attributes
+    ----------
+    loo_predicted_cycles : float or None
+        The row predicted by the fit of the other rows (None where that fit is unconstrained).
+    loo_fitted : dict[str, float] or None
+        Kernel class -> cycles per MAC of the fit without this row (the table entry a held-out
+        prediction uses); None where ``loo_predicted_cycles`` is None.
+    """
+
     label: str
     measured_cycles: float
     predicted_cycles: float
     loo_predicted_cycles: float | None
+    loo_fitted: dict[str, float] | None = None
 
     @property
     def error_pct(self) -> float:
@@ -188,6 +207,10 @@ def _predict(feature: tuple[dict[str, float], float, float], groups, x: np.ndarr
     return fixed + sum(xi * sum(macs.get(c, 0) for c in g) for xi, g in zip(x, groups, strict=True))
 
 
+def _per_class(x: np.ndarray, groups: tuple[tuple[str, ...], ...]) -> dict[str, float]:
+    return {c: float(xi) for xi, g in zip(x, groups, strict=True) for c in g}
+
+
 def fit(spec: FitSpec, rows: Sequence[CalibrationRow] | None = None) -> FitResult:
     """Fit one table entry (see the module docstring)."""
     chosen = [r for r in (rows if rows is not None else calibration_rows()) if spec.select(r)]
@@ -198,17 +221,25 @@ def fit(spec: FitSpec, rows: Sequence[CalibrationRow] | None = None) -> FitResul
     fits = []
     for i, row in enumerate(chosen):
         others = features[:i] + features[i + 1 :]
-        loo = _predict(features[i], groups, _solve(others, groups)) if _identified(others, groups) else None
-        fits.append(RowFit(row.label, row.cycles, _predict(features[i], groups, x), loo))
-    fitted = {c: float(xi) for xi, g in zip(x, groups, strict=True) for c in g}
+        loo, loo_fitted = None, None
+        if _identified(others, groups):
+            x_loo = _solve(others, groups)
+            loo, loo_fitted = _predict(features[i], groups, x_loo), _per_class(x_loo, groups)
+        fits.append(RowFit(row.label, row.cycles, _predict(features[i], groups, x), loo, loo_fitted))
+    fitted = _per_class(x, groups)
     in_table = {c: table.kernel(spec.library, spec.precision, c).cycles_per_mac for c in fitted}
     return FitResult(spec, groups, fitted, in_table, tuple(fits))
 
 
-def fit_all() -> tuple[FitResult, ...]:
-    """Every fit of :data:`FITS`."""
-    rows = calibration_rows()
+def fit_all(rows: Sequence[CalibrationRow] | None = None) -> tuple[FitResult, ...]:
+    """Every fit of :data:`FITS` (on the shipped calibration rows unless ``rows`` is given)."""
+    rows = calibration_rows() if rows is None else rows
     return tuple(fit(spec, rows) for spec in FITS)
+
+
+def fits_by_row(results: Sequence[FitResult]) -> dict[str, tuple[FitResult, RowFit]]:
+    """Row label -> the fit it belongs to and its row of that fit (rows no fit uses are absent)."""
+    return {row.label: (result, row) for result in results for row in result.rows}
 
 
 def main() -> None:
