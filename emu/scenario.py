@@ -60,9 +60,10 @@ class Scenario:
         Flash the code takes besides the model's parameters.
     name, source
         A label, and the file the scenario came from (for messages).
-    weights
+    weights, quantization
         Initial parameters per layer (``{layer: {"weight": ..., "bias": ...}}``) when the model brings its
-        own (an imported ONNX file); ``None`` means the builder's initialisation.
+        own (an imported ONNX file); ``None`` means the builder's initialisation. ``quantization`` holds a
+        quantised model's int8 scales per layer, used instead of calibration when the plan is int8.
     settings
         The raw scenario sections, for the stages that read their own section (``session``, ``train``...).
     """
@@ -75,6 +76,7 @@ class Scenario:
     name: str = "scenario"
     source: str = "<python>"
     weights: Mapping[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
+    quantization: Mapping[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
     settings: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -112,8 +114,12 @@ class Scenario:
         if model_name is None:
             raise ScenarioError(source, "model.name", None, "a zoo model name or a model file path")
         device = load_device(_resolve_path(device_name, base_dir, ".toml"))
-        model, weights = load_model(_resolve_path(model_name, base_dir, ".onnx"), source, **model_section)
+        model, weights, quantization = load_model(
+            _resolve_path(model_name, base_dir, ".onnx"), source, **model_section
+        )
         plan_values = dict(data.get("plan", {}))
+        if quantization and "precision" not in plan_values:
+            plan_values["precision"] = "int8"  # a quantised model runs in int8 unless the plan says otherwise
         plan = TrainingPlan(**plan_values, source=source)
         memory = data.get("memory", {})
         return cls(
@@ -125,14 +131,16 @@ class Scenario:
             name=str(data.get("name", Path(source).stem)),
             source=source,
             weights=weights,
+            quantization=quantization,
             settings={k: dict(v) for k, v in data.items() if isinstance(v, dict)},
         )
 
 
-def load_model(
-    name_or_path: str, source: str = "model", **options: Any
-) -> tuple[Graph, Mapping[str, Mapping[str, Any]] | None]:
-    """A zoo model by name (no weights of its own), or a model file (``.onnx``) with its weights."""
+def load_model(name_or_path: str, source: str = "model", **options: Any) -> tuple[Graph, Any, Any]:
+    """The graph, its own weights and its int8 scales (both ``None`` for a zoo model, built by name).
+
+    A model file (``.onnx``) brings its weights, and its quantisation scales when it is a quantised model.
+    """
     if str(name_or_path).endswith(".onnx"):
         from workloads.onnx_import import import_onnx  # optional extra: imported only when asked for
 
@@ -141,8 +149,8 @@ def load_model(
                 source, f"model.{next(iter(options))}", options, "no options for an ONNX model"
             )
         imported = import_onnx(name_or_path)
-        return imported.graph, imported.weights
-    return build_model(str(name_or_path), source, **options), None
+        return imported.graph, imported.weights, imported.quantization
+    return build_model(str(name_or_path), source, **options), None, None
 
 
 def merge(data: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -192,8 +192,9 @@ def train(
         pretrain_epochs_run = settings.pretrain_epochs
         start = base.weights()
     device = data.device.head(settings.samples)
-    net = Network(graph, start, precision=plan.precision)
-    if plan.precision == "int8":
+    imported_scales = scenario.quantization if start is scenario.weights else None
+    net = Network(graph, start, precision=plan.precision, quantization=imported_scales)
+    if plan.precision == "int8" and not net.quant.calibrated:  # imported files may leave some scales out
         net.calibrate([device.x[i : i + 32] for i in range(0, min(len(device), CALIBRATION_SAMPLES), 32)])
     accuracy_pretrain = _score(net, data.pretrain)
     accuracy_before = _score(net, data.test)

@@ -45,6 +45,8 @@ class LayerQuant:
     y_scale: float = 0.0
     y_zero_point: int = 0
     fixed_scale: bool = False
+    fixed_x: bool = False  # activation scales imported from the model file: calibration keeps them
+    fixed_y: bool = False
 
 
 class QuantizedLayers:
@@ -62,7 +64,7 @@ class QuantizedLayers:
 
     @property
     def calibrated(self) -> bool:
-        return all(q.x_scale > 0 for q in self.layers.values())
+        return all(q.x_scale > 0 and q.y_scale > 0 for q in self.layers.values())
 
     def _sync_all(self) -> None:
         for name, q in self.layers.items():
@@ -84,7 +86,10 @@ class QuantizedLayers:
     def set_scales(
         self, quantization: Mapping[str, Mapping[str, object]], source: str = "quantization"
     ) -> None:
-        """Use imported scales (``w_scale``, ``x_scale``, ``x_zero_point``, ``y_scale``, ``y_zero_point``)."""
+        """Use imported scales (``w_scale``, ``x_scale``, ``x_zero_point``, ``y_scale``, ``y_zero_point``).
+
+        An activation scale the file does not give (``None``) is left for :meth:`set_ranges` to calibrate.
+        """
         for name, q in self.layers.items():
             given = quantization.get(name)
             if given is None:
@@ -98,7 +103,9 @@ class QuantizedLayers:
             if not np.all(w_scale > 0):
                 raise WorkloadError(source, f"{name}/w_scale", float(w_scale.min()), "positive scales")
             for key in ("x", "y"):
-                scale, zp = float(given[f"{key}_scale"]), given[f"{key}_zero_point"]
+                if given[f"{key}_scale"] is None:
+                    continue
+                scale, zp = float(given[f"{key}_scale"]), given[f"{key}_zero_point"] or 0
                 if not scale > 0 or int(zp) != zp or not -128 <= int(zp) <= 127:
                     raise WorkloadError(
                         source,
@@ -108,18 +115,26 @@ class QuantizedLayers:
                     )
             q.w_scale[:] = w_scale
             q.fixed_scale = True
-            q.x_scale, q.x_zero_point = float(given["x_scale"]), int(given["x_zero_point"])
-            q.y_scale, q.y_zero_point = float(given["y_scale"]), int(given["y_zero_point"])
+            for key in ("x", "y"):
+                if given[f"{key}_scale"] is not None:
+                    setattr(q, f"{key}_scale", float(given[f"{key}_scale"]))
+                    setattr(q, f"{key}_zero_point", int(given[f"{key}_zero_point"] or 0))
+                    setattr(q, f"fixed_{key}", True)
         self.requantize_weights()
 
     def set_ranges(self, ranges: Mapping[str, list[float]]) -> None:
-        """Activation scales from calibrated fp32 ranges ``[x_min, x_max, y_min, y_max]`` per layer."""
+        """Activation scales from calibrated fp32 ranges ``[x_min, x_max, y_min, y_max]`` per layer.
+
+        Scales imported from the model file are kept.
+        """
         from workloads.kernels import activation_qparams
 
         for name, q in self.layers.items():
             x_lo, x_hi, y_lo, y_hi = ranges[name]
-            q.x_scale, q.x_zero_point = activation_qparams(x_lo, x_hi)
-            q.y_scale, q.y_zero_point = activation_qparams(y_lo, y_hi)
+            if not q.fixed_x:
+                q.x_scale, q.x_zero_point = activation_qparams(x_lo, x_hi)
+            if not q.fixed_y:
+                q.y_scale, q.y_zero_point = activation_qparams(y_lo, y_hi)
 
     def forward_op(self, node: Node, x: np.ndarray, y: np.ndarray) -> tuple[Call, int, np.ndarray]:
         """The int8 forward of ``node``: quantise ``x``, int8 kernel, dequantise into ``y``.

@@ -116,3 +116,20 @@ def test_qlinearconv_maps_to_an_int8_conv(tmp_path):
         reference_forward(imported.graph, imported.weights, x), (0 - 100) * 0.04, (255 - 100) * 0.04
     )
     assert np.abs(ours - ref).max() <= 0.04 / 2 + 1e-5
+
+
+def test_a_quantised_model_trains_in_int8_with_its_own_scales(tmp_path):
+    import emu
+
+    path = tmp_path / "qdq_train.onnx"
+    export_graph(build_model("lenet-digits"), path, softmax=False, qdq_weights=True, qdq_activations=True)
+    scenario = emu.Scenario.from_dict({"device": {"name": "stm32l4r5"}, "model": {"name": str(path)}})
+    assert scenario.plan.precision == "int8"  # the file is quantised: int8 unless the plan says otherwise
+    assert scenario.quantization["dense_0"]["x_scale"] == pytest.approx(0.05)
+    fp32 = emu.Scenario.from_dict(
+        {"device": {"name": "stm32l4r5"}, "model": {"name": str(path)}, "plan": {"precision": "fp32"}}
+    )
+    assert fp32.plan.precision == "fp32"
+    result = emu.train(scenario, epochs=1, samples=32, seed=0)
+    assert result.to_dict()["samples"] == 32
+    assert 0.0 <= result.to_dict()["accuracy_after"] <= 1.0
