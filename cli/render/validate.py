@@ -1,51 +1,87 @@
-"""The table of `tinyemu validate`: predicted vs published, error in percent, MAE per core family."""
+"""The tables of `tinyemu validate`: predicted vs published with the in-sample and leave-one-out error,
+the mean absolute error per core family, and the rows that could not be predicted."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emu.validation import ValidationReport
 
 from rich.console import Console
 from rich.table import Table
 
-from emu.validation import ValidationReport
-
 
 def _pct(value: float | None) -> str:
-    return f"{value:+.1f} %" if value is not None else "-"
+    return f"{value:+.1f}%" if value is not None else "-"
+
+
+def _mae(value: float | int | None, rows: float | int | None = None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}% ({rows})" if rows is not None else f"{value:.1f}%"
+
+
+def _uj(value: float | None) -> str:
+    return f"{value * 1e6:,.0f}" if value is not None else "-"
 
 
 def render_validation(report: ValidationReport, out: Console) -> None:
-    table = Table(title="MLPerf Tiny inference: published vs predicted (pred) latency and energy")
-    headers = ("board", "kernels", "bench", "prec", "ms", "pred ms", "err", "uJ", "pred uJ", "err")
+    table = Table(
+        title="MLPerf Tiny inference: published vs predicted (pred) latency and energy",
+        caption="fit: in = the cost table was fitted on this row (err is a residual), out = not; "
+        "LOO = leave-one-out error (the fit redone without the row; - where that fit is unconstrained); "
+        "V = supply of the energy prediction (* from the row, else the preset's)",
+    )
+    headers = ("board", "by", "lib", "bench", "prec", "fit", "ms", "pred", "err", "LOO")
+    headers += ("uJ", "pred", "err", "LOO", "V")
     for col in headers:
-        table.add_column(col, justify="left" if col in headers[:4] else "right")
+        table.add_column(col, justify="left" if col in headers[:6] else "right", no_wrap=True)
     for v in report.rows:
         r = v.row
         table.add_row(
             v.device,
-            v.library,
+            r.submitter,
+            "ref" if v.library == "reference" else "opt",
             r.bench,
             r.precision,
+            "in" if v.in_sample else "out",
             f"{r.latency_s * 1e3:.2f}",
             f"{v.predicted_latency_s * 1e3:.2f}",
             _pct(v.latency_error_pct),
-            f"{r.energy_j * 1e6:,.0f}" if r.energy_j is not None else "-",
-            f"{v.predicted_energy_j * 1e6:,.0f}",
+            _pct(v.loo_latency_error_pct),
+            _uj(r.energy_j),
+            _uj(v.predicted_energy_j),
             _pct(v.energy_error_pct),
+            _pct(v.loo_energy_error_pct),
+            f"{v.supply_v:.1f}" + ("*" if v.supply_v_from == "row" else ""),
         )
     out.print(table)
-    mae = Table(title="Mean absolute error per core family")
-    for col in ("core", "rows", "latency", "energy"):
-        mae.add_column(col, justify="left" if col == "core" else "right")
-    for core, values in report.mean_abs_error_pct().items():
-        energy = values["energy"]
+    mae = Table(
+        title="Mean absolute error per core family",
+        caption="(n) = rows with the figure: leave-one-out means cover only the rows that have one; "
+        "in-sample = rows the tables were fitted on",
+    )
+    for col in ("core", "rows", "in-sample", "latency", "LOO latency", "energy", "LOO energy"):
+        mae.add_column(col, justify="left" if col == "core" else "right", no_wrap=True)
+    for core, m in report.mean_abs_error_pct().items():
+        energy_rows = sum(1 for v in report.rows if v.row.core == core and v.energy_error_pct is not None)
         mae.add_row(
             core,
-            str(values["rows"]),
-            f"{values['latency']:.1f} %",
-            f"{energy:.1f} %" if energy is not None else "-",
+            str(m["rows"]),
+            str(m["in_sample_rows"]),
+            _mae(m["latency"]),
+            _mae(m["loo_latency"], m["loo_latency_rows"]),
+            _mae(m["energy"], energy_rows),
+            _mae(m["loo_energy"], m["loo_energy_rows"]),
         )
     out.print(mae)
     out.print(
-        f"{len(report.skipped)} calibration rows skipped (no device preset for their board). The cost "
-        "tables were fitted on these rows: the errors are in-sample residuals "
-        "(python -m emu.fitting prints leave-one-out errors)."
+        f"{len(report.rows)} of {report.rows_with_preset} calibration rows with a device preset predicted; "
+        f"{len(report.unrepresented)} not representable by the cost tables; {len(report.skipped)} "
+        "without a preset."
     )
+    for u in report.unrepresented:
+        out.print(f"  not representable: {u.row.label} on {u.device}: {u.reason}")
+    for line in report.skipped:
+        out.print(f"  skipped: {line}")

@@ -1,0 +1,21 @@
+"""tinyemu validate: JSON document and the table with in-sample and leave-one-out errors."""
+
+import json
+
+from emu.validation import SOC_PRESETS
+from hw_models.calibration import calibration_rows
+from hw_models.loader import device_names
+
+
+def test_validate_json_and_table(cli):
+    presets = set(device_names())
+    n = sum(SOC_PRESETS.get(r.soc) in presets for r in calibration_rows())
+    run = cli("validate", "--json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["rows_with_preset"] == n == len(doc["rows"]) + len(doc["not_representable"])
+    assert any(row["loo_latency_error_pct"] is not None for row in doc["rows"])
+    text = cli("validate", columns=140)
+    assert text.code == 0, text.err
+    assert "LOO latency" in text.out and "ra8d1" in text.out and "1.8*" in text.out
+    assert f"{len(doc['rows'])} of {n} calibration rows with a device preset predicted" in text.out
