@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
 import typer
 
@@ -25,7 +29,9 @@ BatchOpt = Annotated[int | None, typer.Option("--batch", help="Samples per train
 PrecisionOpt = Annotated[str | None, typer.Option(help="fp32 | int8")]
 ReorderOpt = Annotated[
     bool | None,
-    typer.Option("--reorder/--no-reorder", help="Apply each update as soon as its gradient exists."),
+    typer.Option(
+        "--reorder/--no-reorder", help="Apply each update as soon as its gradient exists.", show_default=False
+    ),
 ]
 SetOpt = Annotated[
     list[str] | None,
@@ -76,3 +82,76 @@ def build_scenario(
             "command line", missing, None, "give --scenario FILE.toml, or both --device and --model"
         )
     return Scenario.from_dict(merge({}, overrides), source="command line")
+
+
+FLAG_OPTIONS: dict[str, Any] = {
+    "scenario": ScenarioFile,
+    "device": DeviceOpt,
+    "model": ModelOpt,
+    "update": UpdateOpt,
+    "optimizer": OptimizerOpt,
+    "batch": BatchOpt,
+    "precision": PrecisionOpt,
+    "reorder": ReorderOpt,
+    "assignments": SetOpt,
+}
+"""The scenario flags every scenario command takes, in help order."""
+
+
+@dataclass(frozen=True)
+class ScenarioFlags:
+    """The scenario flags of one command line; :meth:`build` turns them into the scenario."""
+
+    scenario: Path | None = None
+    device: str | None = None
+    model: str | None = None
+    update: str | None = None
+    optimizer: str | None = None
+    batch: int | None = None
+    precision: str | None = None
+    reorder: bool | None = None
+    assignments: list[str] | None = None
+
+    def build(self, extra: dict[str, dict[str, Any]] | None = None) -> Scenario:
+        """The scenario: the file (if any), then the flags, then ``extra`` section values, then ``--set``."""
+        return build_scenario(
+            self.scenario,
+            self.device,
+            self.model,
+            self.update,
+            self.optimizer,
+            self.batch,
+            self.precision,
+            self.reorder,
+            self.assignments,
+            extra,
+        )
+
+
+def with_scenario_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a typer command the shared scenario flags; it receives them as ``flags: ScenarioFlags``.
+
+    The command declares its own options after ``flags``; the wrapper's signature is the flags followed by
+    those options, so ``--help`` lists every option and typer parses them as usual.
+    """
+    hints = get_type_hints(command, include_extras=True)
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(command).parameters.values()
+        if p.name != "flags"
+    ]
+    flags = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        for name, annotation in FLAG_OPTIONS.items()
+    ]
+    params = flags + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+
+    @functools.wraps(command)
+    def wrapper(**values: Any) -> Any:
+        chosen = ScenarioFlags(**{name: values.pop(name) for name in FLAG_OPTIONS})
+        return command(flags=chosen, **values)
+
+    wrapper.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    del wrapper.__wrapped__  # typer must read the wrapper's signature, not the command's
+    return wrapper

@@ -7,40 +7,19 @@ from typing import Annotated
 import typer
 
 import emu
-from cli.options import (
-    BatchOpt,
-    DeviceOpt,
-    JsonOpt,
-    ModelOpt,
-    OptimizerOpt,
-    PrecisionOpt,
-    ReorderOpt,
-    ScenarioFile,
-    SetOpt,
-    UpdateOpt,
-    build_scenario,
-)
+from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.plan import render_plan
 
 
+@with_scenario_flags
 def plan(
-    scenario: ScenarioFile = None,
-    device: DeviceOpt = None,
-    model: ModelOpt = None,
-    update: UpdateOpt = None,
-    optimizer: OptimizerOpt = None,
-    batch: BatchOpt = None,
-    precision: PrecisionOpt = None,
-    reorder: ReorderOpt = None,
-    assignments: SetOpt = None,
+    flags: ScenarioFlags,
     all_layers: Annotated[bool, typer.Option("--all-layers", help="Show every layer.")] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Plan the memory of one training step; exit code 1 when it does not fit."""
-    chosen = build_scenario(
-        scenario, device, model, update, optimizer, batch, precision, reorder, assignments
-    )
+    chosen = flags.build()
     result = emu.plan(chosen)
     if json_output:
         print_json(result.to_dict())

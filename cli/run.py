@@ -8,34 +8,15 @@ from typing import Annotated
 import typer
 
 import emu
-from cli.options import (
-    BatchOpt,
-    DeviceOpt,
-    JsonOpt,
-    ModelOpt,
-    OptimizerOpt,
-    PrecisionOpt,
-    ReorderOpt,
-    ScenarioFile,
-    SetOpt,
-    UpdateOpt,
-    build_scenario,
-)
+from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.run import render_run
 from emu.trace import write_trace
 
 
+@with_scenario_flags
 def run(
-    scenario: ScenarioFile = None,
-    device: DeviceOpt = None,
-    model: ModelOpt = None,
-    update: UpdateOpt = None,
-    optimizer: OptimizerOpt = None,
-    batch: BatchOpt = None,
-    precision: PrecisionOpt = None,
-    reorder: ReorderOpt = None,
-    assignments: SetOpt = None,
+    flags: ScenarioFlags,
     samples: Annotated[int | None, typer.Option(help="Training samples per epoch.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs of the session.")] = None,
     clock: Annotated[float | None, typer.Option("--clock", help="Core clock in MHz.")] = None,
@@ -50,18 +31,7 @@ def run(
 ) -> None:
     """Simulate one training session (time, energy, breakdowns); exit code 1 when it does not fit."""
     session = {"samples": samples, "epochs": epochs, "clock_mhz": clock}
-    chosen = build_scenario(
-        scenario,
-        device,
-        model,
-        update,
-        optimizer,
-        batch,
-        precision,
-        reorder,
-        assignments,
-        extra={"session": session},
-    )
+    chosen = flags.build(extra={"session": session})
     result = emu.simulate(chosen, mode="analytical" if analytical else "event", trace=trace is not None)
     if trace is not None:
         write_trace(result, trace)

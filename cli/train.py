@@ -8,34 +8,14 @@ from typing import Annotated
 import typer
 
 import emu
-from cli.options import (
-    BatchOpt,
-    DeviceOpt,
-    JsonOpt,
-    ModelOpt,
-    OptimizerOpt,
-    PrecisionOpt,
-    ReorderOpt,
-    ScenarioFile,
-    SetOpt,
-    UpdateOpt,
-    build_scenario,
-)
+from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.train import epoch_progress, render_train
-from emu.training import TrainSettings
 
 
+@with_scenario_flags
 def train(
-    scenario: ScenarioFile = None,
-    device: DeviceOpt = None,
-    model: ModelOpt = None,
-    update: UpdateOpt = None,
-    optimizer: OptimizerOpt = None,
-    batch: BatchOpt = None,
-    precision: PrecisionOpt = None,
-    reorder: ReorderOpt = None,
-    assignments: SetOpt = None,
+    flags: ScenarioFlags,
     dataset: Annotated[str | None, typer.Option(help="digits, or a path to an .npz with x and y.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Fine-tuning epochs over the device's share.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of splits, initialisation and shuffling.")] = None,
@@ -51,9 +31,9 @@ def train(
     json_output: JsonOpt = False,
 ) -> None:
     """Pretrain (or load weights), fine-tune with the plan on the device's data, report accuracy and MACs."""
-    chosen = build_scenario(
-        scenario, device, model, update, optimizer, batch, precision, reorder, assignments
-    )
+    from emu.training import TrainSettings  # numpy: only when this command runs
+
+    chosen = flags.build()
     settings = TrainSettings.from_scenario(
         chosen, dataset=dataset, epochs=epochs, seed=seed, pretrain_epochs=pretrain_epochs
     )

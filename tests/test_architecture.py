@@ -44,3 +44,15 @@ def test_numba_is_imported_only_by_the_kernels_package():
                 assert not (module or "").startswith("numba"), (
                     f"{path.relative_to(ROOT)} imports numba at top level"
                 )
+
+
+def test_the_command_line_starts_without_numpy_scipy_or_numba():
+    """The plan path answers fast: heavy libraries load only in the commands that run them."""
+    import subprocess
+    import sys
+
+    code = "import sys, cli.app; print(sorted({'numba', 'numpy', 'scipy'} & set(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
+    assert out.strip() == "[]"

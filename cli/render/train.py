@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli.render import compact
-from emu.training import TrainResult
+
+if TYPE_CHECKING:
+    from emu.training import TrainResult
 
 PHASE_LABELS = {
     "forward": "forward MACs",
