@@ -4,6 +4,8 @@ The public API. Importing ``emu`` imports neither numba nor numpy: training load
 """
 
 from emu.errors import INPUT_ERRORS, ScenarioError
+from emu.lifetime import lifetime
+from emu.lifetime_result import LifetimeResult
 from emu.planning import PlanResult, plan
 from emu.scenario import Scenario
 from emu.simulation import SimulationResult, simulate
@@ -23,11 +25,13 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "INPUT_ERRORS",
+    "LifetimeResult",
     "PlanResult",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
     "TrainResult",
+    "lifetime",
     "plan",
     "simulate",
     "train",

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emu.checkpoint import CHECKPOINT_KEYS
+from emu.deployment import DEPLOYMENT_KEYS
 from emu.errors import ScenarioError
 from emu.session import SESSION_KEYS
+from emu.supply_path import SUPPLY_KEYS
 from hw_models.device import Device
 from hw_models.loader import load_device
 from workloads.errors import did_you_mean
@@ -40,6 +43,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "memory": ("reserved_sram_kib", "firmware_flash_kib"),
     "session": SESSION_KEYS,
     "train": ("dataset", "epochs", "seed", "pretrain_epochs", "samples", "weights", "weights_out", "shift"),
+    "deployment": DEPLOYMENT_KEYS,
+    "supply": SUPPLY_KEYS,
+    "checkpoint": CHECKPOINT_KEYS,
 }
 """Every section a scenario may have, with its keys."""
 
