@@ -184,7 +184,8 @@ def train(
         start = scenario.weights
     else:
         base = Network(graph, seed=settings.seed)
-        pretrain = base.trainer(TrainingPlan(**PRETRAIN_PLAN, source="pretraining"))
+        # pretraining learns the batch-norm running statistics; the device's fine-tuning keeps them frozen
+        pretrain = base.trainer(TrainingPlan(**PRETRAIN_PLAN, source="pretraining"), batchnorm="train")
         for epoch in range(settings.pretrain_epochs):
             loss = _epoch(base, pretrain, data.pretrain, PRETRAIN_PLAN["batch_size"], rng)
             if progress is not None:

@@ -20,7 +20,7 @@ from workloads.kernels.conv import _backward_im2col, _depthwise_backward, _depth
 from workloads.kernels.elementwise import _add
 from workloads.kernels.gemm import bias_grad, input_grad, linear_forward, weight_grad
 from workloads.kernels.norm import _backward as _bn_backward
-from workloads.kernels.norm import _normalise
+from workloads.kernels.norm import _batch_stats, _invstd, _normalise
 from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
 
 Call = Callable[[], None]
@@ -29,6 +29,10 @@ EMPTY1 = np.zeros(0, F32)
 EMPTY2 = np.zeros((0, 0), F32)
 EMPTY4 = np.zeros((0, 0, 0, 0), F32)
 NO_MASK = np.zeros(0, np.bool_)
+BN_MOMENTUM = 0.1
+"""Weight of the batch statistics in the running-statistics update of training-mode batch-norm (PyTorch's
+default)."""
+BN_EPS = 1e-5
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,14 @@ def forward_op(
     params: dict[str, np.ndarray],
     saved: np.ndarray | None,
     workspace: np.ndarray,
+    bn_stats: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[Call, int]:
     """The forward call of ``node`` writing ``y``, and its MACs.
 
     ``saved`` is the ReLU mask (bool) or max-pool index (int32) buffer the backward reads, or None.
+    ``bn_stats`` (batch-norm only): ``(mean, invstd)`` buffers that switch the layer to training mode:
+    it normalises with the batch statistics it writes there, updates the running statistics in
+    ``params`` and refreshes their ``invstd``; None keeps it frozen (running statistics).
     """
     kind, x, batch = node.kind, ins[0], y.shape[0]
     if kind == "conv2d":
@@ -103,7 +111,16 @@ def forward_op(
         c = x.shape[-1]
         x2, y2 = x.reshape(-1, c), y.reshape(-1, c)
         gamma, beta, mean, invstd = params["gamma"], params["beta"], params["mean"], params["invstd"]
-        return (lambda: _normalise(x2, gamma, beta, mean, invstd, y2)), 0
+        if bn_stats is None:
+            return (lambda: _normalise(x2, gamma, beta, mean, invstd, y2)), 0
+        batch_mean, batch_invstd, var = bn_stats[0], bn_stats[1], params["var"]
+
+        def train_mode() -> None:
+            _batch_stats(x2, BN_MOMENTUM, BN_EPS, mean, var, batch_mean, batch_invstd)
+            _invstd(var, BN_EPS, invstd)
+            _normalise(x2, gamma, beta, batch_mean, batch_invstd, y2)
+
+        return train_mode, 0
     if kind in ("relu", "relu6"):
         hi = np.inf if kind == "relu" else 6.0
         x1, y1 = x.reshape(-1), y.reshape(-1)
@@ -147,12 +164,14 @@ def backward_op(
     grads: ParamGrads,
     saved: np.ndarray | None,
     workspace: np.ndarray,
+    bn_stats: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[list[Call], int, int]:
     """The backward calls of ``node``: ``(calls, backward_weight MACs, backward_data MACs)``.
 
-    ``gy`` is the gradient of the output; ``x`` the forward input (read only by weight gradients);
-    ``dxs[i]`` receives the gradient of input ``i`` (None: not needed). Gradients are written, never
-    accumulated: the caller adds contributions at branch points.
+    ``gy`` is the gradient of the output; ``x`` the forward input (read only by weight gradients and
+    training-mode batch-norm); ``dxs[i]`` receives the gradient of input ``i`` (None: not needed).
+    ``bn_stats`` is what the forward got (training-mode batch-norm), or None. Gradients are written,
+    never accumulated: the caller adds contributions at branch points.
     """
     kind, dx = node.kind, dxs[0]
     calls: list[Call] = []
@@ -161,19 +180,21 @@ def backward_op(
     if kind == "batchnorm":
         c = gy.shape[-1]
         gamma, mean, invstd = params["gamma"], params["mean"], params["invstd"]
+        training = bn_stats is not None
+        if training:
+            mean, invstd = bn_stats
         need_dg, need_db = grads.weight is not None, grads.bias is not None
         # a sparse gamma trains its first k channels; the kernel computes all C (a cheap sum), the update
         # applies k
         dg = grads.weight if need_dg else EMPTY1
         db = grads.bias if need_db else EMPTY1
-        gy2, x2 = gy.reshape(-1, c), x.reshape(-1, c) if need_dg else EMPTY2
-        dx2 = dx.reshape(-1, c) if dx is not None else EMPTY2
         need_dx = dx is not None
+        gy2, x2 = gy.reshape(-1, c), x.reshape(-1, c) if need_dg or (need_dx and training) else EMPTY2
+        dx2 = dx.reshape(-1, c) if need_dx else EMPTY2
         if not (need_dx or need_dg or need_db):
             return calls, 0, 0
-        calls.append(
-            lambda: _bn_backward(gy2, x2, gamma, mean, invstd, False, need_dx, need_dg, need_db, dx2, dg, db)
-        )
+        flags = (training, need_dx, need_dg, need_db)
+        calls.append(lambda: _bn_backward(gy2, x2, gamma, mean, invstd, *flags, dx2, dg, db))
         return calls, 0, 0
     if dx is None and kind != "add":
         return calls, 0, 0

@@ -4,8 +4,10 @@ The training step follows the rules of the cost side (:mod:`emu.program`, mirror
 ``workloads`` never imports ``emu``): a layer runs backward only if it or a layer before it trains; the
 gradient of an input is computed only where something upstream of that input trains; weight gradients only
 for what the plan trains (sparse update: the first ``trained_out_channels``); batch-norm runs in frozen mode
-(running statistics) and dropout is the identity. The MACs each phase executes are counted from the shapes
-of the kernel calls (:attr:`TrainState.macs_by_phase`).
+(running statistics, what the device does and the memory planner assumes) unless a trainer asks for
+training mode (full pretraining: batch statistics, running statistics updated); dropout is the identity.
+The MACs each phase executes are counted from the shapes of the kernel calls
+(:attr:`TrainState.macs_by_phase`).
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import Graph
+from workloads.layer_ops import BN_EPS
 from workloads.plan import PRECISIONS, LayerTraining, TrainingPlan
 from workloads.quantization import QuantizedLayers
 from workloads.step import PHASES, StepProgram, TrainState
 from workloads.weights import Weights, check_weights, init_weights, load_weights, save_weights
 
-BN_EPS = 1e-5
 EVAL_BATCH = 256
 """Samples per call when evaluating many samples (bounds the buffers of inference)."""
 
-__all__ = ["PHASES", "Network", "TrainState"]
+BATCHNORM_MODES = ("frozen", "train")
+"""How a trainer runs batch-norm: running statistics (the device's fine-tuning) or batch statistics."""
+
+__all__ = ["BATCHNORM_MODES", "BN_EPS", "PHASES", "Network", "TrainState"]
 
 
 class Network:
@@ -140,8 +145,21 @@ class Network:
         """Fraction of ``x`` whose predicted class equals ``y``."""
         return float(np.mean(self.predict(x) == np.asarray(y))) if len(x) else 0.0
 
-    def trainer(self, plan: TrainingPlan) -> TrainState:
-        """Training state for ``plan``: gradients and optimizer state for what trains, step programs."""
+    def trainer(self, plan: TrainingPlan, batchnorm: str = "frozen") -> TrainState:
+        """Training state for ``plan``: gradients and optimizer state for what trains, step programs.
+
+        Parameters
+        ----------
+        plan
+            What trains, with which optimizer, batch size and precision.
+        batchnorm
+            ``"frozen"`` (default): batch-norm normalises with its running statistics and never changes
+            them, as on the device (on-device fine-tuning; what the memory planner and the MAC count
+            assume). ``"train"``: batch statistics, and the running statistics move towards them every
+            step (momentum 0.1), for full pretraining.
+        """
+        if batchnorm not in BATCHNORM_MODES:
+            raise WorkloadError(plan.source, "batchnorm", batchnorm, " or ".join(BATCHNORM_MODES))
         if (
             self.quant is not None
             and plan.precision != "int8"
@@ -155,7 +173,7 @@ class Network:
         channels = {
             name: trained_channels(self.graph[name].output_shape[-1], t) for name, t in training.items()
         }
-        return TrainState(self, plan, training, channels)
+        return TrainState(self, plan, training, channels, batchnorm)
 
     def train_step(self, x: np.ndarray, y: np.ndarray, state: TrainState) -> float:
         """One training step on the batch ``(x, y)``: forward, loss, backward, update; returns the loss."""

@@ -32,7 +32,9 @@ class TrainState:
     """What a training plan adds to a network: gradients, optimizer state, update calls, work counters.
 
     Make one with :meth:`workloads.network.Network.trainer`. ``macs_by_phase`` accumulates, over every
-    step run, the MACs of each phase (and, under ``update``, the parameters written).
+    step run, the MACs of each phase (and, under ``update``, the parameters written). ``batchnorm`` is
+    ``"frozen"`` (running statistics, what the device does) or ``"train"`` (batch statistics, running
+    statistics updated every step).
     """
 
     def __init__(
@@ -41,9 +43,11 @@ class TrainState:
         plan: TrainingPlan,
         training: dict[str, LayerTraining],
         channels: dict[str, int],
+        batchnorm: str = "frozen",
     ) -> None:
         self.network = network
         self.plan = plan
+        self.batchnorm = batchnorm
         self.training = training
         self.channels = channels
         self.steps = 0
@@ -134,6 +138,9 @@ class StepProgram:
         act: dict[str, np.ndarray] = {"input": self.x}
         saved: dict[str, np.ndarray] = {}
         backward_input: dict[str, np.ndarray] = {}
+        bn_train = state is not None and state.batchnorm == "train"
+        # training-mode batch-norm: the batch (mean, invstd) each forward writes and the backward reads
+        self.bn_stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.forward_calls: list[Call] = []
         self.macs = dict.fromkeys(("forward", "backward_data", "backward_weight"), 0)
         for node in graph.nodes[1:]:
@@ -153,7 +160,12 @@ class StepProgram:
             if quant is not None and node.kind in ("conv2d", "dense"):
                 call, macs, backward_input[node.name] = quant.forward_op(node, ins[0], y)
             else:
-                call, macs = forward_op(node, ins, y, network.params.get(node.name, {}), keep, workspace)
+                if bn_train and node.kind == "batchnorm":
+                    c = node.output_shape[-1]
+                    self.bn_stats[node.name] = (np.empty(c, F32), np.empty(c, F32))
+                stats = self.bn_stats.get(node.name)
+                params = network.params.get(node.name, {})
+                call, macs = forward_op(node, ins, y, params, keep, workspace, stats)
             self.forward_calls.append(call)
             self.macs["forward"] += macs
         self.act = act
@@ -196,9 +208,9 @@ class StepProgram:
             x = backward_input.get(node.name, act[node.inputs[0]] if node.inputs else None)
             params = self.network.params.get(node.name, {})
             grads = state.grads.get(node.name, ParamGrads())
-            calls, macs_w, macs_d = backward_op(
-                node, gy, x, targets, params, grads, saved.get(node.name), workspace
-            )
+            stats = self.bn_stats.get(node.name)
+            keep = saved.get(node.name)
+            calls, macs_w, macs_d = backward_op(node, gy, x, targets, params, grads, keep, workspace, stats)
             self.backward_calls += calls + after
             self.macs["backward_weight"] += macs_w
             self.macs["backward_data"] += macs_d

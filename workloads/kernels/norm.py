@@ -36,6 +36,13 @@ def _batch_stats(x2, momentum, eps, rmean, rvar, mean, invstd):
 
 
 @kernel
+def _invstd(var, eps, invstd):
+    """``invstd = 1 / sqrt(var + eps)`` in float64, rounded once (refreshes frozen-mode scales)."""
+    for ch in range(var.shape[0]):
+        invstd[ch] = 1.0 / np.sqrt(np.float64(var[ch]) + eps)
+
+
+@kernel
 def _normalise(x2, gamma, beta, mean, invstd, y2):
     scale = gamma * invstd
     shift = beta - mean * scale
