@@ -8,6 +8,7 @@ import typer
 
 from cli.devices import devices
 from cli.inspect import inspect
+from cli.lifetime import lifetime
 from cli.models import models
 from cli.plan import plan
 from cli.render import error
@@ -30,6 +31,7 @@ app.command()(run)
 app.command()(validate)
 app.command()(inspect)
 app.command()(train)
+app.command()(lifetime)
 
 
 def main() -> None:

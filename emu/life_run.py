@@ -416,7 +416,6 @@ class LifeRun:
     # -- power failures ------------------------------------------------------------------------------
     def brownout(self, where: str) -> bool:
         """The supply gave out: a cell ends the life; storage restarts the device once it recovers."""
-        self.tally["brownouts"] += 1
         if not isinstance(self.supply, StoreSupply) or self.restart_soc is None:
             day = self.t / 86400.0
             self.finish("battery_cutoff", f"the cell reached its cut-off during {where} on day {day:,.1f}")
@@ -424,6 +423,7 @@ class LifeRun:
         if not self.samples_persist:
             self.tally["samples_dropped"] += self.buffered
             self.buffered = 0
+        self.tally["brownouts"] += 1
         failed_at = self.t
         self.timeline.append((self.t, self.supply.state_of_charge))
         supply, back = self.supply.recover(self.t, self.restart_soc, self.horizon_s)

@@ -14,6 +14,7 @@ following pieces. The buffer's leakage is a constant extra current.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, replace
 
 from hw_models.capacitor import Capacitor
@@ -156,10 +157,10 @@ class HarvestTable:
     is periodic). Each run owns its table.
     """
 
-    def __init__(self, harvester: SolarHarvester, max_piece_s: float = 3600.0) -> None:
+    def __init__(self, harvester: SolarHarvester, max_piece_s: float = 7200.0) -> None:
         self.harvester = harvester
         self.max_piece_s = max_piece_s
-        self._days: dict[object, tuple[tuple[float, float, float], ...]] = {}
+        self._days: dict[object, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]] = {}
 
     def _key(self, day_start_s: float) -> object:
         profile = self.harvester.profile
@@ -170,27 +171,33 @@ class HarvestTable:
         period = getattr(profile, "period_s", None)
         return ("trace", day_start_s % period) if period else ("day", day_start_s)
 
-    def day(self, index: int) -> tuple[tuple[float, float, float], ...]:
-        """The pieces of day ``index`` (absolute times)."""
+    def _relative(self, index: int) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+        """Day ``index``'s pieces as (starts, ends, powers), relative to the day's start."""
         start = index * DAY_S
         key = self._key(start)
         if key not in self._days:
-            rel, t = [], 0.0
+            starts, ends, powers, t = [], [], [], 0.0
             for duration, power in self.harvester.pieces(start, start + DAY_S, self.max_piece_s):
-                rel.append((t, t + duration, power))
+                starts.append(t)
+                ends.append(t + duration)
+                powers.append(power)
                 t += duration
-            self._days[key] = tuple(rel)
-        return tuple((start + a, start + b, p) for a, b, p in self._days[key])
+            self._days[key] = (tuple(starts), tuple(ends), tuple(powers))
+        return self._days[key]
 
     def pieces(self, t0_s: float, t1_s: float) -> list[tuple[float, float, float]]:
         """``(start_s, end_s, power_w)`` pieces covering ``[t0_s, t1_s]``."""
         out = []
         day = int(t0_s // DAY_S)
         while day * DAY_S < t1_s:
-            for a, b, p in self.day(day):
-                lo, hi = max(a, t0_s), min(b, t1_s)
+            base = day * DAY_S
+            starts, ends, powers = self._relative(day)
+            i = max(0, bisect.bisect_right(starts, t0_s - base) - 1)
+            while i < len(starts) and base + starts[i] < t1_s:
+                lo, hi = max(base + starts[i], t0_s), min(base + ends[i], t1_s)
                 if hi > lo:
-                    out.append((lo, hi, p))
+                    out.append((lo, hi, powers[i]))
+                i += 1
             day += 1
         return out
 
