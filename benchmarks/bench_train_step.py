@@ -4,7 +4,8 @@ Same model (built from the same graph, same weights), same batch, same thread co
 ``torch.set_num_threads`` equal to the BLAS thread count numba's ``np.dot`` uses (threadpoolctl; the
 Numba kernels themselves are single-threaded). Batch-norm runs in frozen mode and dropout is the identity
 in both (PyTorch modules in ``eval()`` mode, which still train their parameters). Prints the median
-step time of each and the ratio tinyemu / PyTorch (below 1: tinyemu is faster).
+step time of each and the median ratio tinyemu / PyTorch over rounds of alternating blocks of steps
+(below 1: tinyemu is faster).
 
 Run: ``python benchmarks/bench_train_step.py`` (needs the ``bench`` extra: ``pip install torch==2.13.0``).
 """
@@ -21,16 +22,36 @@ MODELS = ("mlperf-dscnn", "mlperf-resnet8", "lenet-digits")
 BATCHES = (1, 32)
 
 
-def _median_time(step, seconds: float = 1.5, minimum: int = 5) -> float:
-    for _ in range(3):  # warm up (compile, allocate, caches)
-        step()
+def _block(step, seconds: float, skip: int = 2) -> list[float]:
+    """Step times of ``step`` run for ``seconds``, without the first ``skip`` (after a switch of side)."""
     times: list[float] = []
     start = time.perf_counter()
-    while len(times) < minimum or time.perf_counter() - start < seconds:
+    while len(times) < skip + 3 or time.perf_counter() - start < seconds:
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times[skip:]
+
+
+def _paired_times(ours, theirs, rounds: int = 6, seconds: float = 0.25) -> tuple[float, float, float]:
+    """Median step time of each side, in alternating blocks, and the median of the per-round ratios.
+
+    The sides alternate in blocks of ``seconds`` (not step by step: each side's idle threads spin for a
+    while after a call, OpenBLAS's and PyTorch's OpenMP ones alike, and steal the cores from the other
+    side's next step), so a burst of other work on a shared machine hits both sides, and the first steps
+    after each switch are dropped.
+    """
+    _block(ours, 0.0)  # warm up (compile, allocate, caches)
+    _block(theirs, 0.0)
+    a: list[float] = []
+    b: list[float] = []
+    ratios: list[float] = []
+    for _ in range(rounds):
+        mine, other = _block(ours, seconds), _block(theirs, seconds)
+        a += mine
+        b += other
+        ratios.append(statistics.median(mine) / statistics.median(other))
+    return statistics.median(a), statistics.median(b), statistics.median(ratios)
 
 
 def torch_model(graph, weights):
@@ -133,10 +154,14 @@ def main() -> None:
     blas, threads = blas_info()
     torch.set_num_threads(threads)
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(f"allocator: LD_PRELOAD={os.environ.get('LD_PRELOAD', '(unset)')}")
     print(f"BLAS in use: {blas}")
-    print(f"threads: BLAS {threads} (Numba kernels single-threaded), torch.set_num_threads({threads})")
-    print(f"torch {torch.__version__}, numpy {np.__version__}")
-    print(f"{'model':16s} {'batch':>5s} {'tinyemu':>11s} {'pytorch':>11s} {'ratio':>7s}")
+    print(
+        f"threads: tinyemu = {threads} BLAS threads (np.dot in the kernels) + 1 thread for the Numba loops; "
+        f"PyTorch = torch.set_num_threads({threads}) -> {torch.get_num_threads()} intra-op threads"
+    )
+    print(f"torch {torch.__version__}, numpy {np.__version__}; the sides alternate in blocks of steps")
+    print(f"{'model':16s} {'batch':>5s} {'tinyemu':>11s} {'pytorch':>11s} {'tinyemu/pytorch':>16s}")
     for name in MODELS:
         graph = build_model(name)
         classes = graph.output.output_shape[0]
@@ -147,8 +172,6 @@ def main() -> None:
             net = Network(graph, seed=0)
             plan = TrainingPlan(update="full", optimizer="sgd", batch_size=batch, learning_rate=1e-4)
             state = net.trainer(plan)
-            ours = _median_time(lambda net=net, x=x, y=y, state=state: net.train_step(x, y, state))
-
             model = torch_model(graph, net.weights())
             opt = torch.optim.SGD(model.parameters(), lr=1e-4)
             tx = torch.from_numpy(x.transpose(0, 3, 1, 2).copy() if x.ndim == 4 else x.copy())
@@ -160,8 +183,10 @@ def main() -> None:
                 loss.backward()
                 opt.step()
 
-            theirs = _median_time(tstep)
-            print(f"{name:16s} {batch:5d} {ours * 1e3:8.3f} ms {theirs * 1e3:8.3f} ms {ours / theirs:6.2f}x")
+            ours, theirs, ratio = _paired_times(
+                lambda net=net, x=x, y=y, state=state: net.train_step(x, y, state), tstep
+            )
+            print(f"{name:16s} {batch:5d} {ours * 1e3:8.3f} ms {theirs * 1e3:8.3f} ms {ratio:15.2f}x")
 
 
 if __name__ == "__main__":
