@@ -131,7 +131,7 @@ class LifetimeResult:
             "energy_by_component_j": {k: self.energy_by_component_j.get(k, 0.0) for k in COMPONENTS},
             "chip_energy_j": self.chip_energy_j,
             "supply_energy_j": self.supply_energy_j,
-            "supply_loss_j": self.supply_energy_j - self.chip_energy_j,
+            "supply_minus_chip_j": self.supply_energy_j - self.chip_energy_j,
             "soc_timeline": [[t, s] for t, s in self.soc_timeline],
             "final_soc": self.soc_timeline[-1][1] if self.soc_timeline else None,
             "flash_wear": {str(k): v for k, v in sorted(wear.items())},
