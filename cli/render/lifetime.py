@@ -80,8 +80,8 @@ def render_lifetime(result: LifetimeResult, out: Console) -> None:
     total = d["chip_energy_j"]
     for name, value in d["energy_by_phase_j"].items():
         phases.add_row(name, si(value, "J"), f"{100 * value / total:.1f} %" if total > 0 else "-")
-    phases.add_row("chip total", si(total, "J"), "")
-    phases.add_row("drawn from the supply", si(d["supply_energy_j"], "J"), "")
+    phases.add_row("chip total (currents at the chip's rated voltage)", si(total, "J"), "")
+    phases.add_row("drawn from the supply (at the cell's own voltage)", si(d["supply_energy_j"], "J"), "")
     out.print(phases)
     for note in d["notes"]:
         out.print(f"note: {note}")
