@@ -20,7 +20,20 @@ from workloads.kernels.jit import kernel
 
 
 @kernel
-def im2col(x, kh, kw, sh, sw, pt, pl, oh, ow, c0, cg, col):
+def im2col(
+    x: np.ndarray,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    pt: int,
+    pl: int,
+    oh: int,
+    ow: int,
+    c0: int,
+    cg: int,
+    col: np.ndarray,
+) -> None:
     """Patches of channels ``c0:c0+cg`` into ``col`` (N*OH*OW, KH*KW*cg), zeros where padded."""
     n, h, wd, _ = x.shape
     for b in range(n):

@@ -11,7 +11,7 @@ from workloads.kernels.jit import kernel
 
 
 @kernel
-def add_bias(y2, bias):
+def add_bias(y2: np.ndarray, bias: np.ndarray) -> None:
     """``y2 += bias`` row by row; a zero-length bias is a no-op."""
     if bias.shape[0] == 0:
         return
@@ -21,7 +21,7 @@ def add_bias(y2, bias):
 
 
 @kernel
-def bias_grad(gy2, db):
+def bias_grad(gy2: np.ndarray, db: np.ndarray) -> None:
     """``db = gy2.sum(axis=0)``, accumulated in float64 so long batches lose no precision."""
     acc = np.zeros(gy2.shape[1], np.float64)
     for r in range(gy2.shape[0]):
@@ -32,14 +32,14 @@ def bias_grad(gy2, db):
 
 
 @kernel
-def linear_forward(x2, w2, bias, y2):
+def linear_forward(x2: np.ndarray, w2: np.ndarray, bias: np.ndarray, y2: np.ndarray) -> None:
     """``y2 = x2 @ w2 + bias``."""
     np.dot(x2, w2, y2)
     add_bias(y2, bias)
 
 
 @kernel
-def weight_grad(x2, gy2, k, dw2):
+def weight_grad(x2: np.ndarray, gy2: np.ndarray, k: int, dw2: np.ndarray) -> None:
     """``dw2[:, :k] = x2.T @ gy2[:, :k]``; columns from ``k`` on are left untouched."""
     if k == gy2.shape[1]:
         np.dot(x2.T, gy2, dw2)
@@ -49,6 +49,6 @@ def weight_grad(x2, gy2, k, dw2):
 
 
 @kernel
-def input_grad(gy2, w2, dx2):
+def input_grad(gy2: np.ndarray, w2: np.ndarray, dx2: np.ndarray) -> None:
     """``dx2 = gy2 @ w2.T``."""
     np.dot(gy2, w2.T, dx2)

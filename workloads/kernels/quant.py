@@ -108,7 +108,7 @@ def activation_qparams(x_min: float, x_max: float) -> tuple[float, int]:
     return scale, zero_point
 
 
-def check_qparams(scale, zero_point, name):
+def check_qparams(scale: float, zero_point: int, name: str) -> None:
     if (
         not (np.isfinite(scale) and scale > 0)
         or int(zero_point) != zero_point
