@@ -126,6 +126,13 @@ class Graph:
         return tuple(n for n in self.nodes if n.has_weights)
 
 
+def _pair(value: int | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``3 -> (3, 3)``; a pair stays a pair; ``None`` (a pool's default stride) stays ``None``."""
+    if value is None:
+        return None
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
 class GraphBuilder:
     """Appends layers in program order; each method returns the new node's name.
 
@@ -180,9 +187,7 @@ class GraphBuilder:
         x: str | None = None,
         name: str | None = None,
     ) -> str:
-        kernel = (kernel, kernel) if isinstance(kernel, int) else tuple(kernel)
-        stride = (stride, stride) if isinstance(stride, int) else tuple(stride)
-        return self._chain(Conv2d(out_channels, kernel, stride, padding, groups, bias), x, name)
+        return self._chain(Conv2d(out_channels, _pair(kernel), _pair(stride), padding, groups, bias), x, name)
 
     def depthwise(
         self,
@@ -219,9 +224,7 @@ class GraphBuilder:
         x: str | None = None,
         name: str | None = None,
     ) -> str:
-        pool = (pool, pool) if isinstance(pool, int) else tuple(pool)
-        stride = (stride, stride) if isinstance(stride, int) else stride
-        return self._chain(MaxPool(pool, stride, padding), x, name)
+        return self._chain(MaxPool(_pair(pool), _pair(stride), padding), x, name)
 
     def avgpool(
         self,
@@ -231,9 +234,7 @@ class GraphBuilder:
         x: str | None = None,
         name: str | None = None,
     ) -> str:
-        pool = (pool, pool) if isinstance(pool, int) else tuple(pool)
-        stride = (stride, stride) if isinstance(stride, int) else stride
-        return self._chain(AvgPool(pool, stride, padding), x, name)
+        return self._chain(AvgPool(_pair(pool), _pair(stride), padding), x, name)
 
     def global_avg_pool(self, x: str | None = None, name: str | None = None) -> str:
         return self._chain(GlobalAvgPool(), x, name)

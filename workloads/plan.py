@@ -126,6 +126,20 @@ class TrainingPlan:
     def optimizer_state_slots(self) -> int:
         return OPTIMIZER_STATE_SLOTS[self.optimizer] if self.trains else 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as every result's ``--json`` document shows it."""
+        return {
+            "update": self.update,
+            "optimizer": self.optimizer,
+            "batch_size": self.batch_size,
+            "precision": self.precision,
+            "reorder": self.reorder,
+            "sparse_bias_layers": self.sparse_bias_layers,
+            "sparse_weights": dict(self.sparse_weights),
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum,
+        }
+
     def with_changes(self, **changes: Any) -> TrainingPlan:
         """A copy with some fields changed (validated again)."""
         values = {k: getattr(self, k) for k in self.__dataclass_fields__}
