@@ -56,3 +56,14 @@ def si(value: float, unit: str) -> str:
         if abs(value) >= factor:
             return f"{value / factor:.3g} {prefix}{unit}"
     return f"{value:.3g} {unit}"
+
+
+def render_notes(document: dict[str, Any], out: Console) -> None:
+    """The notes of a run or lifetime result, then its feasibility (with the reasons when infeasible)."""
+    for note in document["notes"]:
+        out.print(f"note: {note}")
+    if document["feasible"]:
+        out.print("[green]feasible[/]")
+    else:
+        for reason in document["infeasibilities"]:
+            out.print(f"[red]infeasible:[/] {reason}")

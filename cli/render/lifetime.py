@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from cli.render import si
+from cli.render import render_notes, si
 from emu.lifetime_result import LifetimeResult
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -83,13 +83,7 @@ def render_lifetime(result: LifetimeResult, out: Console) -> None:
     phases.add_row("chip total (currents at the chip's rated voltage)", si(total, "J"), "")
     phases.add_row("drawn from the supply (at the cell's own voltage)", si(d["supply_energy_j"], "J"), "")
     out.print(phases)
-    for note in d["notes"]:
-        out.print(f"note: {note}")
-    if d["feasible"]:
-        out.print("[green]feasible[/]")
-    else:
-        for reason in d["infeasibilities"]:
-            out.print(f"[red]infeasible:[/] {reason}")
+    render_notes(d, out)
 
 
 def plot_available() -> bool:

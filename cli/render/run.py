@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from cli.render import kib, si
+from cli.render import kib, render_notes, si
 from emu.simulation import SimulationResult
 
 
@@ -78,10 +78,4 @@ def render_run(result: SimulationResult, out: Console, all_layers: bool = False)
             f"({si(write['erase_s'] + write['program_s'], 's')}); each sector wears one cycle per session"
             + (f", {endurance:,} sessions to rated endurance" if endurance else "")
         )
-    for note in d["notes"]:
-        out.print(f"note: {note}")
-    if d["feasible"]:
-        out.print("[green]feasible[/]")
-    else:
-        for reason in d["infeasibilities"]:
-            out.print(f"[red]infeasible:[/] {reason}")
+    render_notes(d, out)
