@@ -10,8 +10,9 @@ constant-current step of the cell, or storage step). ``mode="fast"`` takes the s
 over repetitions: a stretch of identical ticks, and then whole identical cycles (same session, same
 number of ticks, same flash writes), are advanced by the exact affine map of :mod:`emu.jump` (cells);
 with harvesting, a stretch of ticks is carried in one storage step per harvest piece at the stretch's
-mean load (the only approximation: the ripple of one inference within a piece). Only a session, a
-checkpoint, a cut-off, a sector wearing out or the horizon takes events.
+mean load (:mod:`emu.store_ticks`), and a session's pieces in one step while the storage surely
+holds them (:mod:`emu.store_batch`): the approximation is the ripple within a step. Only a session,
+a checkpoint, a cut-off, a sector wearing out or the horizon takes events.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from emu.activities import Activity, SessionCost, flat_activity, session_cost
 from emu.checkpoint import CheckpointArea, CheckpointSettings
 from emu.deployment import DeploymentSettings
 from emu.scenario import Scenario
+from emu.store_batch import StoreBatch
+from emu.store_ticks import store_ticks
 from emu.supplies import CellSupply, StoreSupply
 
 _COUNTS = (
@@ -83,10 +86,20 @@ class LifeRun:
         self.items: list[tuple] = []  # what the current cycle carried, for the cycle jump
         self.tick_map: jump.Affine | None = None
         self.resume_due = False
+        self.batch: StoreBatch | None = None  # fast mode on storage: pieces collected, not yet carried
 
     # -- carrying ------------------------------------------------------------------------------------
     def carry(self, act: Activity, record: bool | None = None) -> bool:
         """Carry ``act`` from now; False (and the time of failure) on a brown-out."""
+        if self.batch is not None:
+            if self.batch.take(act.duration_s, act.power_w):
+                for key, value in act.tally:
+                    self.tally[key] += value
+                self.t += act.duration_s
+                if self.fast if record is None else record:
+                    self.items.append(("piece", act))
+                return True
+            self.end_batch()  # this piece might brown out: carry it alone
         c = self.supply.carry(self.t, act.duration_s, act.power_w)
         self.events += 1
         frac = c.served_s / act.duration_s if act.duration_s > 0 else 1.0
@@ -99,6 +112,20 @@ class LifeRun:
         if self.fast if record is None else record:
             self.items.append(("piece", act))
         return not c.failed
+
+    def begin_batch(self) -> None:
+        """Fast mode on storage: collect the next pieces into one storage step (see emu.store_batch)."""
+        if self.fast and self.batch is None and isinstance(self.supply, StoreSupply):
+            self.batch = StoreBatch(self.supply, self.t)
+
+    def end_batch(self) -> None:
+        """Carry the collected pieces, if any."""
+        batch, self.batch = self.batch, None
+        c = batch.flush() if batch is not None else None
+        if c is not None:
+            self.supply = c.supply
+            self.tally["supply_j"] += c.supply_j
+            self.events += 1
 
     def sleep_act(self, duration_s: float) -> Activity:
         return flat_activity("sleep", "sleep", "sleep", duration_s, self.sleep_w)
@@ -133,10 +160,12 @@ class LifeRun:
             self.k = late
         if self.k > self.last_tick():
             return True
+        self.begin_batch()
         if not self.sleep_until(self.k * self.period_s):
             return self.brownout("sleep")
         if not self.carry(self.inference):
             return self.brownout("inference")
+        self.end_batch()
         self.tally["inferences"] += 1
         self.collect(self.k, 1)
         self.k += 1
@@ -156,7 +185,7 @@ class LifeRun:
     def jump_ticks(self, n: int) -> int:
         """Advance up to ``n`` steady ticks at once; returns how many were advanced."""
         if isinstance(self.supply, StoreSupply):
-            return self.store_ticks(n)
+            return store_ticks(self, n)
         x0 = self.supply.vector()
         if x0 is None or n < 2:
             return 0
@@ -254,41 +283,6 @@ class LifeRun:
             total, supply = total + c.ohmic_j, c.supply
         return total
 
-    def store_ticks(self, n: int) -> int:
-        """Carry ``n`` steady ticks on harvested storage: one step per harvest piece at the mean load."""
-        supply: StoreSupply = self.supply  # type: ignore[assignment]
-        sleep = self.sleep_act(self.period_s - self.inference.duration_s)
-        t_end = self.t + n * self.period_s
-        start_t, start_k = self.t, self.k
-        for a, b, _ in supply.harvest.pieces(self.t, t_end):
-            mean_w = (
-                supply.terminal_power_w(self.inference.power_w) * self.inference.duration_s
-                + supply.terminal_power_w(self.sleep_w) * sleep.duration_s
-            ) / self.period_s
-            c = supply.carry_terminal(a, b - a, mean_w)
-            supply = c.supply
-            self.timeline.append((a + c.served_s, supply.state_of_charge))
-            self.tally["supply_j"] += c.supply_j
-            self.events += 1
-            if c.failed:
-                done = int((a + c.served_s - start_t) // self.period_s)
-                self.count_ticks(sleep, done, start_k)
-                self.supply, self.t = supply, a + c.served_s
-                self.brownout("sleep")
-                return n if self.end_cause else done
-        self.count_ticks(sleep, n, start_k)
-        self.supply, self.t = supply, t_end
-        self.timeline.append((self.t, supply.state_of_charge))
-        return n
-
-    def count_ticks(self, sleep: Activity, done: int, start_k: int) -> None:
-        for act in (sleep, self.inference):
-            for key, value in act.tally:
-                self.tally[key] += value * done
-        self.tally["inferences"] += done
-        self.collect(start_k, done)
-        self.k = start_k + done
-
     # -- sessions ------------------------------------------------------------------------------------
     def session_cost(self, samples: int) -> SessionCost:
         if samples not in self.sessions:
@@ -332,6 +326,11 @@ class LifeRun:
 
     def run_session(self, samples: int, start_step: int) -> None:
         """Carry a session from ``start_step`` (a resumed session starts at its checkpoint)."""
+        self.begin_batch()
+        self._session(samples, start_step)
+        self.end_batch()
+
+    def _session(self, samples: int, start_step: int) -> None:
         cost = self.session_cost(samples)
         self.resume = (samples, start_step)
         if not self.carry(cost.head):
@@ -442,6 +441,7 @@ class LifeRun:
         return True
 
     def finish(self, cause: str, detail: str) -> None:
+        self.end_batch()
         if self.end_cause is None:
             self.end_cause, self.end_detail = cause, detail
             self.timeline.append((self.t, self.supply.state_of_charge))

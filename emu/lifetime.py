@@ -162,7 +162,8 @@ def _drive(run: LifeRun) -> None:
         sessions = run.tally["training_sessions"]
         run.maybe_train()
         if run.end_cause is None and run.tally["training_sessions"] > sessions and run.fast:
-            history.append(_snapshot(run))
+            if isinstance(run.supply, CellSupply):  # only a cell's cycles are jumped over
+                history.append(_snapshot(run))
             run.items = []
             if _jump_cycles(run, history):
                 history.clear()

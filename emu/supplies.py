@@ -161,6 +161,7 @@ class HarvestTable:
         self.harvester = harvester
         self.max_piece_s = max_piece_s
         self._days: dict[object, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]] = {}
+        self._by_index: dict[int, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]] = {}
 
     def _key(self, day_start_s: float) -> object:
         profile = self.harvester.profile
@@ -173,6 +174,9 @@ class HarvestTable:
 
     def _relative(self, index: int) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
         """Day ``index``'s pieces as (starts, ends, powers), relative to the day's start."""
+        known = self._by_index.get(index)
+        if known is not None:
+            return known
         start = index * DAY_S
         key = self._key(start)
         if key not in self._days:
@@ -183,6 +187,7 @@ class HarvestTable:
                 powers.append(power)
                 t += duration
             self._days[key] = (tuple(starts), tuple(ends), tuple(powers))
+        self._by_index[index] = self._days[key]
         return self._days[key]
 
     def pieces(self, t0_s: float, t1_s: float) -> list[tuple[float, float, float]]:
@@ -243,13 +248,22 @@ class StoreSupply:
 
     def carry_terminal(self, t_s: float, duration_s: float, terminal_w: float) -> Carry:
         """As :meth:`carry`, with the power already at the storage terminals."""
-        store, served, energy = self.store, 0.0, 0.0
+        store, served = self.store, 0.0
         for a, b, harvest_w in self.harvest.pieces(t_s, t_s + duration_s):
-            step = store.step(harvest_w, terminal_w, b - a)
-            store, served, energy = step.store, served + step.duration_s, energy + step.delivered_j
-            if step.depleted:
-                return Carry(replace(self, store=store), served, energy, True)
-        return Carry(replace(self, store=store), duration_s, energy, False)
+            store, seconds, depleted = store.advance(harvest_w, terminal_w, b - a)
+            served += seconds
+            if depleted:
+                return Carry(self._with_store(store), served, terminal_w * served, True)
+        return Carry(self._with_store(store), duration_s, terminal_w * served, False)
+
+    def carry_piece(self, harvest_w: float, terminal_w: float, duration_s: float) -> Carry:
+        """As :meth:`carry_terminal` within one harvest piece of ``harvest_w`` (the caller cut it)."""
+        store, served, depleted = self.store.advance(harvest_w, terminal_w, duration_s)
+        return Carry(self._with_store(store), served, terminal_w * served, depleted)
+
+    def _with_store(self, store: SupercapStore | CellStore) -> StoreSupply:
+        # The constructor, not dataclasses.replace: this runs once per piece of a lifetime run.
+        return StoreSupply(store, self.harvest, self.regulator, self.output_voltage_v)
 
     def recover(self, t_s: float, restart_soc: float, until_s: float) -> tuple[StoreSupply, float]:
         """Charge with no load from ``t_s`` until the state of charge reaches ``restart_soc``.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from hw_models.battery import Battery
 from hw_models.capacitor import Capacitor
@@ -171,16 +171,34 @@ class SupercapStore:
         """At or below the empty level."""
         return self.voltage_v <= self.min_voltage_v * (1 + 1e-12)
 
+    @property
+    def max_leak_w(self) -> float:
+        """The leakage power when full (``V^2 / R_leak`` at ``max_voltage_v``): the most it leaks."""
+        return self.capacitor.energy_j(self.max_voltage_v) / self._tau_s()
+
     def _tau_s(self) -> float:
         return self.capacitor.leakage_resistance_ohm * self.capacitor.capacitance_f / 2
 
     def _with_energy(self, energy_j: float) -> SupercapStore:
         volts = math.sqrt(max(0.0, 2 * energy_j / self.capacitor.capacitance_f))
-        return replace(self, voltage_v=min(volts, self.max_voltage_v))
+        # The constructor, not dataclasses.replace: this runs once per storage step of a lifetime run.
+        return SupercapStore(
+            self.capacitor,
+            min(volts, self.max_voltage_v),
+            self.min_voltage_v,
+            self.max_voltage_v,
+            self.charge_efficiency,
+        )
 
     def step(self, harvest_power_w: float, load_power_w: float, duration_s: float) -> StorageStep:
         """Advance ``duration_s`` with constant harvest (panel) and load (storage terminals) powers."""
         return _step(self, harvest_power_w, load_power_w, duration_s, self._tau_s(), 0.0)
+
+    def advance(
+        self, harvest_power_w: float, load_power_w: float, duration_s: float
+    ) -> tuple[SupercapStore, float, bool]:
+        """:meth:`step` without its energy books: ``(store after, time served, depleted)``."""
+        return _advance_store(self, harvest_power_w, load_power_w, duration_s, self._tau_s(), 0.0)
 
 
 @dataclass(frozen=True)
@@ -231,15 +249,29 @@ class CellStore:
         """The constant self-discharge power."""
         return self.battery.self_discharge_per_year * self.capacity_j / YEAR_S
 
+    @property
+    def max_leak_w(self) -> float:
+        """The self-discharge power (constant)."""
+        return self.self_discharge_w
+
     def _with_energy(self, energy_j: float) -> CellStore:
-        return replace(self, energy_j=min(max(0.0, energy_j), self.capacity_j))
+        return CellStore(self.battery, min(max(0.0, energy_j), self.capacity_j), self.charge_efficiency)
 
     def step(self, harvest_power_w: float, load_power_w: float, duration_s: float) -> StorageStep:
         """Advance ``duration_s`` with constant harvest (panel) and load (cell terminals) powers."""
         return _step(self, harvest_power_w, load_power_w, duration_s, math.inf, self.self_discharge_w)
 
+    def advance(
+        self, harvest_power_w: float, load_power_w: float, duration_s: float
+    ) -> tuple[CellStore, float, bool]:
+        """:meth:`step` without its energy books: ``(store after, time served, depleted)``."""
+        return _advance_store(
+            self, harvest_power_w, load_power_w, duration_s, math.inf, self.self_discharge_w
+        )
 
-def _step(store, harvest_w: float, load_w: float, duration_s: float, tau: float, leak_w: float):
+
+def _solve(store, harvest_w: float, load_w: float, duration_s: float, tau: float, leak_w: float):
+    """The step's ``(charge_w, a, hi, (served, e1, int_e, full_s))``; None if empty under a load."""
     _check(harvest_w, load_w, duration_s)
     if isinstance(store, SupercapStore):
         lo = store.capacitor.energy_j(store.min_voltage_v)
@@ -248,10 +280,25 @@ def _step(store, harvest_w: float, load_w: float, duration_s: float, tau: float,
     else:
         lo, hi, e0 = 0.0, store.capacity_j, store.energy_j
     if load_w > 0 and e0 <= lo * (1 + 1e-12):
-        return StorageStep(store, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, True)
+        return None
     charge_w = store.charge_efficiency * harvest_w
     a = charge_w - load_w - leak_w
-    served, e1, int_e, full_s = _advance(e0, a, tau, lo, hi, duration_s, load_w > 0)
+    return charge_w, a, hi, _advance(e0, a, tau, lo, hi, duration_s, load_w > 0)
+
+
+def _advance_store(store, harvest_w: float, load_w: float, duration_s: float, tau: float, leak_w: float):
+    solved = _solve(store, harvest_w, load_w, duration_s, tau, leak_w)
+    if solved is None:
+        return store, 0.0, True
+    served, e1 = solved[3][0], solved[3][1]
+    return store._with_energy(e1), served, load_w > 0 and served < duration_s
+
+
+def _step(store, harvest_w: float, load_w: float, duration_s: float, tau: float, leak_w: float):
+    solved = _solve(store, harvest_w, load_w, duration_s, tau, leak_w)
+    if solved is None:
+        return StorageStep(store, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, True)
+    charge_w, a, hi, (served, e1, int_e, full_s) = solved
     # Without a load, a leaking store may fall below "empty": only the load browns out there.
     leaked = leak_w * served + (0.0 if math.isinf(tau) else int_e / tau)
     delivered = load_w * served

@@ -211,6 +211,29 @@ def test_harvesting_brownouts_and_downtime_fast_matches_full():
     assert fast.chip_energy_j == pytest.approx(full.chip_energy_j, rel=1e-3)
 
 
+def test_clear_sky_solar_fast_matches_full():
+    """Winter at 55 deg N under clouds on a 0.47 F supercap: nights brown the node out."""
+    supply = {
+        "panel": "mono-outdoor-small",
+        "latitude_deg": 55.0,
+        "cloud_cover": 0.8,
+        "start_day_of_year": 350,
+        "storage": "supercap",
+        "capacitor": "PB-5R0V474",
+        "regulator": "TPS62840",
+        "restart_soc": 0.3,
+    }
+    s = scenario(deployment={"horizon": "10d", "inference_period_s": 20}, supply=supply)
+    fast, full = emu.lifetime(s, mode="fast"), emu.lifetime(s, mode="full")
+    assert full.counts["brownouts"] >= 3 and full.training_sessions >= 5
+    assert fast.counts["brownouts"] == full.counts["brownouts"]
+    assert fast.training_sessions == full.training_sessions
+    assert fast.downtime_s == pytest.approx(full.downtime_s, rel=1e-3)
+    assert fast.chip_energy_j == pytest.approx(full.chip_energy_j, rel=1e-3)
+    assert fast.supply_energy_j == pytest.approx(full.supply_energy_j, rel=1e-3)
+    assert fast.events * 100 < full.events
+
+
 def test_deterministic(tmp_path):
     s = short_day(tmp_path)
     assert emu.lifetime(s).to_dict() == emu.lifetime(s).to_dict()
