@@ -35,6 +35,7 @@ DEPLOYMENT_KEYS = (
     "sample_every_inferences",
     "max_buffered_samples",
     "training_period_h",
+    "training_offset_h",
     "train_after_samples",
     "train_min_soc",
     "session_max_samples",
@@ -106,7 +107,11 @@ class DeploymentSettings:
     max_buffered_samples : int
         Buffer capacity; samples arriving at a full buffer are dropped (counted).
     training_period_s : float or None
-        A session at the first inference at or after every multiple of this period (if samples wait).
+        A session at the first inference at or after ``training_offset_s + k x training_period_s``,
+        k = 1, 2, ... (if samples wait).
+    training_offset_s : float
+        Shifts the session times (time 0 is local midnight for a clear-sky solar profile: 12 h trains at
+        noon, when the sun refills the storage).
     train_after_samples : int or None
         A session as soon as this many samples are buffered.
     train_min_soc : float
@@ -125,6 +130,7 @@ class DeploymentSettings:
     sample_every_inferences: int = 1
     max_buffered_samples: int = 1000
     training_period_s: float | None = 86400.0
+    training_offset_s: float = 0.0
     train_after_samples: int | None = None
     train_min_soc: float = 0.0
     session_max_samples: int | None = None
@@ -143,6 +149,7 @@ class DeploymentSettings:
         _count(src, "max_buffered_samples", self.max_buffered_samples, 1)
         if self.training_period_s is not None:
             _number(src, "training_period_h", self.training_period_s)
+        _number(src, "training_offset_h", self.training_offset_s, positive=False)
         if self.train_after_samples is not None:
             _count(src, "train_after_samples", self.train_after_samples, 1)
             if self.train_after_samples > self.max_buffered_samples:
@@ -191,6 +198,10 @@ class DeploymentSettings:
         out: dict[str, Any] = {"source": source}
         if "horizon" in values:
             out["horizon_s"] = parse_duration_s(values.pop("horizon"), source, "deployment.horizon")
+        if "training_offset_h" in values:
+            out["training_offset_s"] = (
+                _number(source, "training_offset_h", values.pop("training_offset_h"), positive=False) * 3600.0
+            )
         if "training_period_h" in values:
             hours = values.pop("training_period_h")
             out["training_period_s"] = (

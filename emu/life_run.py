@@ -74,7 +74,8 @@ class LifeRun:
         self.endurance = scenario.device.flash.endurance_cycles
         self.sessions: dict[int, SessionCost] = {}
         self.t, self.k, self.buffered, self.session_no, self.slot_next = 0.0, 0, 0, 0, 0
-        self.next_train_s = deployment.training_period_s or math.inf
+        period = deployment.training_period_s
+        self.next_train_s = period + deployment.training_offset_s if period else math.inf
         self.wear: dict[int, int] = {}
         self.tally: defaultdict[str, float] = defaultdict(float)
         self.timeline: list[tuple[float, float]] = [(0.0, supply.state_of_charge)]

@@ -275,3 +275,14 @@ def test_bad_sections_are_located():
         emu.lifetime(scenario(checkpoint={"policy": "every_steps", "every_steps": 0}))
     with pytest.raises(emu.ScenarioError, match="deployment.train_min_soc"):
         emu.lifetime(scenario(deployment={"train_min_soc": 2}))
+
+
+def test_training_offset_moves_the_sessions():
+    # sessions at offset + k x period: over 66 h, a 24 h period gives sessions at 24 h and 48 h; shifted by
+    # 20 h they fall at 44 h (and 68 h, past the horizon)
+    def sessions(offset_h: float) -> int:
+        s = scenario(deployment={"horizon": "66h", "training_period_h": 24, "training_offset_h": offset_h})
+        return emu.lifetime(s).to_dict()["training_sessions"]
+
+    assert sessions(0) == 2
+    assert sessions(20) == 1
