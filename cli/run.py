@@ -11,7 +11,6 @@ import emu
 from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.run import render_run
-from emu.trace import write_trace
 
 
 @with_scenario_flags
@@ -34,6 +33,8 @@ def run(
     chosen = flags.build(extra={"session": session})
     result = emu.simulate(chosen, mode="analytical" if analytical else "event", trace=trace is not None)
     if trace is not None:
+        from emu.trace import write_trace
+
         write_trace(result, trace)
     if json_output:
         print_json(result.to_dict())

@@ -1,18 +1,22 @@
 """tinyemu's emulator: joins a workload and a device into memory, time, energy and lifetime answers.
 
-The public API. Importing ``emu`` imports neither numba nor numpy: training loads them on first use.
+The public API. ``import emu`` is light (no numba, numpy or SimPy): the heavier stages load on first use.
 """
 
 from emu.errors import INPUT_ERRORS, ScenarioError
-from emu.lifetime import lifetime
-from emu.lifetime_result import LifetimeResult
 from emu.planning import PlanResult, plan
 from emu.scenario import Scenario
-from emu.simulation import SimulationResult, simulate
 
-_LAZY = {"train": "emu.training", "TrainResult": "emu.training"}
-"""Public names whose modules load numpy (and, when run, numba): imported on first use, so that
-``import emu`` and the plan path stay light."""
+_LAZY = {
+    "simulate": "emu.simulation",
+    "SimulationResult": "emu.simulation",
+    "lifetime": "emu.life",
+    "LifetimeResult": "emu.lifetime_result",
+    "train": "emu.training",
+    "TrainResult": "emu.training",
+}
+"""Public names imported on first use: the simulator (SimPy), the lifetime stack and training (numpy, and
+numba when it runs) stay out of ``import emu``, so the plan path starts fast."""
 
 
 def __getattr__(name: str) -> object:

@@ -57,7 +57,8 @@ def plan_arena(buffers: list[Buffer]) -> ArenaPlan:
                 continue  # not alive at the same time
             if offset + size <= other_offset:
                 break  # the gap before this buffer is large enough
-            offset = max(offset, other_end)
+            if other_end > offset:
+                offset = other_end
         insort(placed, (offset, offset + size, first, last))
         offsets[buf.name] = offset
         sizes[buf.name] = size

@@ -50,7 +50,7 @@ def scaled(act: Activity, n: float) -> Activity:
 
 
 class LifeRun:
-    """One run of a deployment (owned by :func:`emu.lifetime.lifetime`; never shared)."""
+    """One run of a deployment (owned by :func:`emu.life.lifetime`; never shared)."""
 
     def __init__(
         self,

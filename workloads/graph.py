@@ -86,11 +86,17 @@ class Graph:
     nodes: tuple[Node, ...]
     loss: str = "softmax_cross_entropy"
     _index: dict[str, Node] = field(default_factory=dict, repr=False, compare=False)
+    _consumers: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise WorkloadError(self.name, "loss", self.loss, f"one of {', '.join(LOSSES)}")
         self._index.update({n.name: n for n in self.nodes})
+        readers: dict[str, list[str]] = {n.name: [] for n in self.nodes}
+        for node in self.nodes:
+            for source in dict.fromkeys(node.inputs):  # a node reading one tensor twice is one consumer
+                readers[source].append(node.name)
+        self._consumers.update({name: tuple(names) for name, names in readers.items()})
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -119,7 +125,7 @@ class Graph:
 
     def consumers(self, name: str) -> tuple[str, ...]:
         """Names of the nodes that read the output of ``name``, in program order."""
-        return tuple(n.name for n in self.nodes if name in n.inputs)
+        return self._consumers.get(name, ())
 
     def weighted_nodes(self) -> tuple[Node, ...]:
         """Convolutions and dense layers, in program order."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from cli.render import render_notes, si
-from emu.lifetime_result import LifetimeResult
+
+if TYPE_CHECKING:
+    from emu.lifetime_result import LifetimeResult
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 DAY_S = 86400.0

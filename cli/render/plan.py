@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from cli.render import compact, kib
-from emu.planning import PlanResult
+
+if TYPE_CHECKING:
+    from emu.planning import PlanResult
 
 CATEGORY_LABELS = {
     "frozen_weights_flash": "frozen weights (flash, XIP)",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
 from cli.render import kib, render_notes, si
-from emu.simulation import SimulationResult
+
+if TYPE_CHECKING:
+    from emu.simulation import SimulationResult
 
 
 def _share(value: float, total: float) -> str:

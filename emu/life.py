@@ -1,4 +1,4 @@
-"""``emu.lifetime``: how long a deployed device lives on its supply, why it stops, what it gets done.
+"""How long a deployed device lives on its supply, why it stops, what it gets done (:func:`emu.lifetime`).
 
 The scenario's ``[deployment]`` section says what the device does (:mod:`emu.deployment`), ``[supply]``
 what powers it (:mod:`emu.supply_path`) and ``[checkpoint]`` what survives a power failure
