@@ -17,108 +17,11 @@ import numpy as np
 from workloads.kernels import contract as ct
 from workloads.kernels.gemm import add_bias, bias_grad, input_grad, linear_forward, weight_grad
 from workloads.kernels.jit import kernel
-
-
-@kernel
-def im2col(
-    x: np.ndarray,
-    kh: int,
-    kw: int,
-    sh: int,
-    sw: int,
-    pt: int,
-    pl: int,
-    oh: int,
-    ow: int,
-    c0: int,
-    cg: int,
-    col: np.ndarray,
-) -> None:
-    """Patches of channels ``c0:c0+cg`` into ``col`` (N*OH*OW, KH*KW*cg), zeros where padded."""
-    n, h, wd, _ = x.shape
-    for b in range(n):
-        for i in range(oh):
-            for j in range(ow):
-                r = (b * oh + i) * ow + j
-                for p in range(kh):
-                    ih = i * sh - pt + p
-                    for q in range(kw):
-                        iw = j * sw - pl + q
-                        base = (p * kw + q) * cg
-                        if 0 <= ih < h and 0 <= iw < wd:
-                            for c in range(cg):
-                                col[r, base + c] = x[b, ih, iw, c0 + c]
-                        else:
-                            for c in range(cg):
-                                col[r, base + c] = 0.0
-
-
-@kernel
-def _col2im(col, kh, kw, sh, sw, pt, pl, oh, ow, c0, cg, dx):
-    """Scatter-add ``col`` back onto channels ``c0:c0+cg`` of ``dx`` (the adjoint of im2col)."""
-    n, h, wd, _ = dx.shape
-    for b in range(n):
-        for i in range(oh):
-            for j in range(ow):
-                r = (b * oh + i) * ow + j
-                for p in range(kh):
-                    ih = i * sh - pt + p
-                    if ih < 0 or ih >= h:
-                        continue
-                    for q in range(kw):
-                        iw = j * sw - pl + q
-                        if iw < 0 or iw >= wd:
-                            continue
-                        base = (p * kw + q) * cg
-                        for c in range(cg):
-                            dx[b, ih, iw, c0 + c] += col[r, base + c]
-
+from workloads.kernels.patches import im2col, patch_rows, scatter_rows
 
 BLOCK_ELEMENTS = 65536
 """float32 elements of one row block of the column matrix (256 KiB): the block stays in the L2 cache
 between im2col and its GEMM, where a whole-batch column matrix (tens of MB) streams through memory."""
-
-
-@kernel
-def _patch_rows(x, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, col):
-    """Rows ``r0:r1`` of the column matrix of all channels into ``col[: r1 - r0]`` (zeros where padded)."""
-    _, h, wd, c = x.shape
-    for r in range(r0, r1):
-        b, rem = r // (oh * ow), r % (oh * ow)
-        i, j = rem // ow, rem % ow
-        row = r - r0
-        for p in range(kh):
-            ih = i * sh - pt + p
-            for q in range(kw):
-                iw = j * sw - pl + q
-                base = (p * kw + q) * c
-                if 0 <= ih < h and 0 <= iw < wd:
-                    for ch in range(c):
-                        col[row, base + ch] = x[b, ih, iw, ch]
-                else:
-                    for ch in range(c):
-                        col[row, base + ch] = 0.0
-
-
-@kernel
-def _scatter_rows(col, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, dx):
-    """Add ``col[: r1 - r0]`` back onto ``dx`` (the adjoint of :func:`_patch_rows`)."""
-    _, h, wd, c = dx.shape
-    for r in range(r0, r1):
-        b, rem = r // (oh * ow), r % (oh * ow)
-        i, j = rem // ow, rem % ow
-        row = r - r0
-        for p in range(kh):
-            ih = i * sh - pt + p
-            if ih < 0 or ih >= h:
-                continue
-            for q in range(kw):
-                iw = j * sw - pl + q
-                if iw < 0 or iw >= wd:
-                    continue
-                base = (p * kw + q) * c
-                for ch in range(c):
-                    dx[b, ih, iw, ch] += col[row, base + ch]
 
 
 @kernel
@@ -128,7 +31,7 @@ def _forward_blocked(x, w2, kh, kw, sh, sw, pt, pl, oh, ow, col, y2):
     for r0 in range(0, rows, step):
         r1 = min(rows, r0 + step)
         block = col[: r1 - r0]
-        _patch_rows(x, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, block)
+        patch_rows(x, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, 0, x.shape[3], block)
         np.dot(block, w2, y2[r0:r1])
 
 
@@ -147,12 +50,12 @@ def _backward_blocked(gy2, x, w2, kh, kw, sh, sw, pt, pl, oh, ow, need_dx, need_
         block = col[: r1 - r0]
         gyb = gy2[r0:r1]
         if need_dw:
-            _patch_rows(x, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, block)
+            patch_rows(x, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, 0, x.shape[3], block)
             part = np.ascontiguousarray(gyb[:, :k]) if k < gyb.shape[1] else gyb
             acc += np.dot(block.T, part)
         if need_dx:
             np.dot(gyb, w2.T, block)
-            _scatter_rows(block, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, dx)
+            scatter_rows(block, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, 0, dx.shape[3], dx)
     if need_dw:
         dw2[:, :k] = acc
 
@@ -201,7 +104,7 @@ def _backward_im2col(gy2, x, w, sh, sw, pt, pl, oh, ow, groups, need_dx, need_dw
         if need_dx:
             wg = w2 if groups == 1 else np.ascontiguousarray(w2[:, o0 : o0 + cog])
             input_grad(gyg, wg, col)
-            _col2im(col, kh, kw, sh, sw, pt, pl, oh, ow, g * cg, cg, dx)
+            scatter_rows(col, kh, kw, sh, sw, pt, pl, oh, ow, 0, col.shape[0], g * cg, cg, dx)
 
 
 @kernel

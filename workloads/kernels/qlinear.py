@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from workloads.kernels import contract as ct
-from workloads.kernels.conv import conv2d_output_shape, im2col
+from workloads.kernels.conv import conv2d_output_shape
 from workloads.kernels.jit import kernel
+from workloads.kernels.patches import im2col
 from workloads.kernels.quant import INT8, check_qparams
 
 
