@@ -43,6 +43,11 @@ def main() -> None:
         sys.exit(2)
     except typer.Abort:
         sys.exit(130)
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        error(f"{exc.filename}: {exc.strerror or exc}: give a path in an existing, writable folder")
+        sys.exit(2)
     except Exception as exc:
         # usage errors of the command-line parser (click's UsageError family, which typer may vendor)
         if not (hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)):

@@ -103,6 +103,13 @@ class TrainingPlan:
             raise WorkloadError(
                 src, "plan.sparse_bias_layers", self.sparse_bias_layers, "a non-negative integer"
             )
+        if not isinstance(self.sparse_weights, Mapping):
+            raise WorkloadError(
+                src,
+                "plan.sparse_weights",
+                self.sparse_weights,
+                "a table of layer name -> fraction of output channels, e.g. { conv2d_8 = 0.25 }",
+            )
         for name, fraction in self.sparse_weights.items():
             if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
                 raise WorkloadError(src, f"plan.sparse_weights.{name}", fraction, "a fraction in (0, 1]")

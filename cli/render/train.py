@@ -28,7 +28,8 @@ def epoch_progress(
     total: int, enabled: bool = True
 ) -> Iterator[Callable[[str, int, int, float], None] | None]:
     """A rich progress bar on stderr advanced once per epoch; yields the callback for ``emu.train``."""
-    if not enabled or total == 0:
+    err = Console(stderr=True)
+    if not enabled or total == 0 or not err.is_terminal:  # no bar in logs and pipes
         yield None
         return
     bar = Progress(
@@ -37,7 +38,7 @@ def epoch_progress(
         MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=err,
         transient=True,
     )
     with bar:
