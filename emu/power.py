@@ -101,7 +101,7 @@ def resolve_point(device: Device, clock_hz: float | None, index_or_label: int | 
             for point in points:
                 if point.label == index_or_label:
                     return point
-        labels = [f"{i}: {p.label or p.clock_hz / 1e6:g}" for i, p in enumerate(points)]
+        labels = [f"{i}: {p.label or f'{p.clock_hz / 1e6:g} MHz'}" for i, p in enumerate(points)]
         raise ScenarioError(
             device.name, "session.operating_point", index_or_label, f"one of {'; '.join(map(str, labels))}"
         )

@@ -97,3 +97,11 @@ def test_infeasible_plan_names_overflow_and_fixes():
             Scenario(result.scenario.device, result.scenario.model, suggestion.plan), suggest=False
         )
         assert again.memory.peak_sram_bytes == suggestion.peak_sram_bytes
+
+
+@pytest.mark.parametrize("point", [7, "x", -1])
+def test_an_unknown_operating_point_lists_the_device_points(tmp_path, point):
+    scenario = Scenario.from_toml(write(tmp_path, BASE), {"session": {"operating_point": point}})
+    with pytest.raises(ScenarioError, match="session.operating_point") as err:
+        emu.simulate(scenario)
+    assert "64 MHz" in str(err.value)
