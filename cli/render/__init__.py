@@ -6,6 +6,7 @@ Shared helpers live here; each command's tables live in a module of this package
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -24,7 +25,18 @@ def error(message: str) -> None:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    """``data`` as strict JSON on stdout: a value that is not a finite number (NaN, inf) becomes null."""
+    sys.stdout.write(json.dumps(_finite(data), indent=2, allow_nan=False) + "\n")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def kib(size_bytes: int) -> str:

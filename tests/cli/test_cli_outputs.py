@@ -18,3 +18,16 @@ def test_sparse_weights_must_be_a_table(cli):
     )
     assert result.code == 2
     assert "plan.sparse_weights" in result.err and "Traceback" not in result.err
+
+
+def test_json_is_strict_even_where_a_value_is_undefined(cli):
+    import json
+
+    result = cli("train", "-d", "stm32l4r5", "-m", "mlp", "--update", "none", "--epochs", "1", "--json")
+    assert result.code == 0, result.err
+
+    def refuse(token):
+        raise ValueError(token)
+
+    data = json.loads(result.out, parse_constant=refuse)  # NaN / Infinity would raise
+    assert data["loss_curve"] == [None]  # nothing trains: no loss
