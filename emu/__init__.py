@@ -4,6 +4,7 @@ The public API. ``import emu`` is light (no numba, numpy or SimPy): the heavier 
 """
 
 from emu.errors import INPUT_ERRORS, ScenarioError
+from emu.inspection import ModelInspection, inspect_model
 from emu.planning import PlanResult, plan
 from emu.scenario import Scenario
 
@@ -30,11 +31,13 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "INPUT_ERRORS",
     "LifetimeResult",
+    "ModelInspection",
     "PlanResult",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
     "TrainResult",
+    "inspect_model",
     "lifetime",
     "plan",
     "simulate",
