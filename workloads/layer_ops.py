@@ -21,6 +21,7 @@ from workloads.kernels.elementwise import _add
 from workloads.kernels.gemm import bias_grad, input_grad, linear_forward, weight_grad
 from workloads.kernels.norm import _backward as _bn_backward
 from workloads.kernels.norm import _batch_stats, _invstd, _normalise
+from workloads.kernels.norm_act import _mask_frozen_backward, _normalise_clamp
 from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
 
 Call = Callable[[], None]
@@ -82,6 +83,7 @@ def forward_op(
     saved: np.ndarray | None,
     workspace: np.ndarray,
     bn_stats: tuple[np.ndarray, np.ndarray] | None = None,
+    clamp_hi: float | None = None,
 ) -> tuple[Call, int]:
     """The forward call of ``node`` writing ``y``, and its MACs.
 
@@ -89,6 +91,8 @@ def forward_op(
     ``bn_stats`` (batch-norm only): ``(mean, invstd)`` buffers that switch the layer to training mode:
     it normalises with the batch statistics it writes there, updates the running statistics in
     ``params`` and refreshes their ``invstd``; None keeps it frozen (running statistics).
+    ``clamp_hi`` (frozen batch-norm only): fuse the ReLU (``inf``) or ReLU6 (6) that follows: ``y`` and
+    ``saved`` are then that activation's output and mask.
     """
     kind, x, batch = node.kind, ins[0], y.shape[0]
     if kind == "conv2d":
@@ -111,6 +115,9 @@ def forward_op(
         c = x.shape[-1]
         x2, y2 = x.reshape(-1, c), y.reshape(-1, c)
         gamma, beta, mean, invstd = params["gamma"], params["beta"], params["mean"], params["invstd"]
+        if bn_stats is None and clamp_hi is not None:
+            m2 = NO_MASK.reshape(0, 1) if saved is None else saved.reshape(-1, c)
+            return (lambda: _normalise_clamp(x2, gamma, beta, mean, invstd, 0.0, clamp_hi, y2, m2)), 0
         if bn_stats is None:
             return (lambda: _normalise(x2, gamma, beta, mean, invstd, y2)), 0
         batch_mean, batch_invstd, var = bn_stats[0], bn_stats[1], params["var"]
@@ -170,8 +177,10 @@ def backward_op(
 
     ``gy`` is the gradient of the output; ``x`` the forward input (read only by weight gradients and
     training-mode batch-norm); ``dxs[i]`` receives the gradient of input ``i`` (None: not needed).
-    ``bn_stats`` is what the forward got (training-mode batch-norm), or None. Gradients are written,
-    never accumulated: the caller adds contributions at branch points.
+    ``bn_stats`` is what the forward got (training-mode batch-norm), or None. A frozen batch-norm given
+    ``saved`` (the mask of the ReLU fused into its forward) takes ``gy`` as the gradient of that ReLU's
+    output and applies the mask itself. Gradients are written, never accumulated: the caller adds
+    contributions at branch points.
     """
     kind, dx = node.kind, dxs[0]
     calls: list[Call] = []
@@ -192,6 +201,13 @@ def backward_op(
         gy2, x2 = gy.reshape(-1, c), x.reshape(-1, c) if need_dg or (need_dx and training) else EMPTY2
         dx2 = dx.reshape(-1, c) if need_dx else EMPTY2
         if not (need_dx or need_dg or need_db):
+            return calls, 0, 0
+        if saved is not None:
+            m2 = saved.reshape(-1, c)
+            flags3 = (need_dx, need_dg, need_db)
+            calls.append(
+                lambda: _mask_frozen_backward(gy2, m2, x2, gamma, mean, invstd, *flags3, dx2, dg, db)
+            )
             return calls, 0, 0
         flags = (training, need_dx, need_dg, need_db)
         calls.append(lambda: _bn_backward(gy2, x2, gamma, mean, invstd, *flags, dx2, dg, db))

@@ -13,6 +13,7 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.kernels.loss import _mse, _softmax_xent
+from workloads.kernels.norm_act import MIN_FUSED_CHANNELS
 from workloads.kernels.optimizer import _adam, _momentum, _sgd
 from workloads.layer_ops import Call, ParamGrads, accumulate, backward_op, conv_workspace_elements, forward_op
 from workloads.plan import LayerTraining, TrainingPlan
@@ -102,6 +103,27 @@ class TrainState:
         return self._programs[batch]
 
 
+def fused_activations(graph) -> dict[str, str]:
+    """ReLU/ReLU6 nodes whose input is a batch-norm read by nothing else, with at least
+    :data:`workloads.kernels.norm_act.MIN_FUSED_CHANNELS` channels: ``{relu name: batch-norm name}``.
+
+    Only for frozen batch-norm (the caller's choice). The pair then runs as one forward and one backward
+    pass; results and MAC counts are those of the two layers run apart.
+    """
+    fused = {}
+    for node in graph:
+        if node.kind not in ("relu", "relu6"):
+            continue
+        src = graph[node.inputs[0]]
+        if (
+            src.kind == "batchnorm"
+            and graph.consumers(src.name) == (node.name,)
+            and src.output_shape[-1] >= MIN_FUSED_CHANNELS
+        ):
+            fused[node.name] = src.name
+    return fused
+
+
 def fp32_update(
     optimizer: str,
     p2: np.ndarray,
@@ -143,15 +165,24 @@ class StepProgram:
         self.bn_stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.forward_calls: list[Call] = []
         self.macs = dict.fromkeys(("forward", "backward_data", "backward_weight"), 0)
+        # ReLU name -> the frozen batch-norm computing it in one pass (its own output is never stored)
+        self.fused = {} if bn_train else fused_activations(graph)
+        fused_by_bn = {bn: relu for relu, bn in self.fused.items()}
         for node in graph.nodes[1:]:
+            if node.name in self.fused:
+                continue
             ins = [act[i] for i in node.inputs]
             shape = (batch, *node.output_shape)
             if node.kind in VIEW_KINDS:
                 act[node.name] = ins[0].reshape(shape)
                 continue
-            y = act[node.name] = np.empty(shape, F32)
+            relu = fused_by_bn.get(node.name)
+            y = np.empty(shape, F32)
+            act[relu or node.name] = y
             keep = None
-            if node.kind in ("relu", "relu6") and any(needs_grad[i] for i in node.inputs):
+            if relu is not None:
+                keep = np.empty(shape, np.bool_) if needs_grad[node.name] else None
+            elif node.kind in ("relu", "relu6") and any(needs_grad[i] for i in node.inputs):
                 keep = np.empty(shape, np.bool_)
             elif node.kind == "maxpool":
                 keep = np.empty(shape, np.int32)
@@ -165,7 +196,8 @@ class StepProgram:
                     self.bn_stats[node.name] = (np.empty(c, F32), np.empty(c, F32))
                 stats = self.bn_stats.get(node.name)
                 params = network.params.get(node.name, {})
-                call, macs = forward_op(node, ins, y, params, keep, workspace, stats)
+                hi = None if relu is None else (np.inf if graph[relu].kind == "relu" else 6.0)
+                call, macs = forward_op(node, ins, y, params, keep, workspace, stats, hi)
             self.forward_calls.append(call)
             self.macs["forward"] += macs
         self.act = act
@@ -189,6 +221,9 @@ class StepProgram:
             if not needs_grad[node.name] or node.name not in grad:
                 continue
             gy = grad[node.name]
+            if node.name in self.fused:  # its batch-norm applies the mask
+                grad[node.inputs[0]] = gy
+                continue
             targets: list[np.ndarray | None] = []
             after: list[Call] = []
             for position, src in enumerate(node.inputs):
