@@ -10,7 +10,7 @@ Energies keep the ledger's split by component; the lifetime phase of every joule
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -53,7 +53,9 @@ class Activity:
         return self.energy_j / self.duration_s if self.duration_s > 0 else 0.0
 
 
-def activity(name: str, duration_s: float, entries: Iterable[LedgerEntry], phase_of) -> Activity:
+def activity(
+    name: str, duration_s: float, entries: Iterable[LedgerEntry], phase_of: Callable[[LedgerEntry], str]
+) -> Activity:
     """An activity from ledger entries; ``phase_of(entry)`` names each entry's lifetime phase."""
     tally: dict[str, float] = {}
     total = 0.0

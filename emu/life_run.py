@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 
 from emu import jump
 from emu.activities import Activity, SessionCost, flat_activity, session_cost
@@ -214,7 +215,7 @@ class LifeRun:
         total = sum(abs(v) for v in x) or 1.0
         return (total,) * len(x)
 
-    def replay(self, x: tuple[float, ...], items) -> tuple[float, ...] | None:
+    def replay(self, x: tuple[float, ...], items: list[tuple]) -> tuple[float, ...] | None:
         """The cell state after carrying ``items`` from state ``x`` (None if it fails or the buffer owes)."""
         if min(x) < 0:
             return None  # extrapolated past empty
@@ -244,7 +245,9 @@ class LifeRun:
                 supply = supply.with_vector(jump.apply(self.tick_map, y))
         return supply.vector()
 
-    def advance(self, f: jump.Affine, units: int, per_unit: dict[str, float], unit, span_s: float) -> None:
+    def advance(
+        self, f: jump.Affine, units: int, per_unit: dict[str, float], unit: Sequence[Activity], span_s: float
+    ) -> None:
         """Apply a jump of ``units`` units: the cell state, the tallies, the supply energy, the timeline."""
         before = self.supply
         x0 = before.vector()
@@ -256,7 +259,7 @@ class LifeRun:
             if key not in ("supply_j", "charge_c", "ohmic_j"):
                 self.tally[key] += value * units
         if charge == 0.0:
-            charge, ohmic = self.unit_charge(unit, before) * units, self.unit_ohmic(unit, before) * units
+            charge, ohmic = (units * v for v in self.unit_drain(unit, before))
         self.tally["charge_c"] += charge
         self.tally["ohmic_j"] += ohmic
         self.tally["supply_j"] += before.energy_between_j(
@@ -270,19 +273,14 @@ class LifeRun:
                 self.timeline.append((t0 + span_s * i / points, soc0 + (soc1 - soc0) * i / points))
         self.timeline.append((self.t, after.state_of_charge))
 
-    def unit_charge(self, unit, supply: CellSupply) -> float:
-        total = 0.0
+    @staticmethod
+    def unit_drain(unit: Sequence[Activity], supply: CellSupply) -> tuple[float, float]:
+        """Charge (C) and ohmic loss (J) of carrying one ``unit`` of activities from ``supply``'s state."""
+        charge = ohmic = 0.0
         for act in unit:
             c = supply.carry(0.0, act.duration_s, act.power_w)
-            total, supply = total + c.charge_c, c.supply
-        return total
-
-    def unit_ohmic(self, unit, supply: CellSupply) -> float:
-        total = 0.0
-        for act in unit:
-            c = supply.carry(0.0, act.duration_s, act.power_w)
-            total, supply = total + c.ohmic_j, c.supply
-        return total
+            charge, ohmic, supply = charge + c.charge_c, ohmic + c.ohmic_j, c.supply
+        return charge, ohmic
 
     # -- sessions ------------------------------------------------------------------------------------
     def session_cost(self, samples: int) -> SessionCost:
