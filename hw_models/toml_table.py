@@ -7,6 +7,7 @@ Each read names what it accepts, so :meth:`TomlTable.finish` can reject every ot
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from hw_models.checks import suggest
@@ -67,6 +68,17 @@ class TomlTable:
         """A :class:`SpecError` for ``key`` of this table."""
         return SpecError(self.file, self.dotted(key), value, allowed)
 
+    def _given_key(self, keys: Iterable[str], required: bool) -> str | None:
+        """The one of ``keys`` (unit variants of a field) the table gives; None if none and not required."""
+        keys = list(keys)
+        self._accept(*keys)
+        given = [k for k in keys if k in self.data]
+        if len(given) > 1:
+            raise self.error(given[1], self.data[given[1]], f"give only one of {', '.join(given)}")
+        if not given and required:
+            self._missing(keys)
+        return given[0] if given else None
+
     def _accept(self, *keys: str) -> None:
         for key in keys:
             self.allowed.update((key, f"{key}_source"))
@@ -108,15 +120,9 @@ class TomlTable:
         factors: dict[str, tuple[float, str]] = {}
         for kind in kinds:
             factors.update({k: (f, kind) for k, f in keys_for(base, kind).items()})
-        self._accept(*factors)
-        given = [k for k in factors if k in self.data]
-        if len(given) > 1:
-            raise self.error(given[1], self.data[given[1]], f"give only one of {', '.join(given)}")
-        if not given:
-            if required:
-                self._missing(list(factors))
+        key = self._given_key(factors, required)
+        if key is None:
             return None
-        key = given[0]
         value = self.data[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise self.error(key, value, "must be a finite number")
@@ -184,15 +190,9 @@ class TomlTable:
         the SI key name, or None if absent and not ``required``.
         """
         factors = {base: 1.0} if kind is None else keys_for(base, kind)
-        self._accept(*factors)
-        given = [k for k in factors if k in self.data]
-        if len(given) > 1:
-            raise self.error(given[1], self.data[given[1]], f"give only one of {', '.join(given)}")
-        if not given:
-            if required:
-                self._missing(list(factors))
+        key = self._given_key(factors, required)
+        if key is None:
             return None
-        key = given[0]
         values = self.data[key]
         ok = isinstance(values, list) and values
         ok = ok and all(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from workloads.errors import WorkloadError
+from workloads.graph import Graph
 from workloads.kernels.loss import _mse, _softmax_xent
 from workloads.kernels.norm_act import MIN_FUSED_CHANNELS
 from workloads.kernels.optimizer import _adam, _momentum, _sgd
@@ -103,7 +104,7 @@ class TrainState:
         return self._programs[batch]
 
 
-def fused_activations(graph) -> dict[str, str]:
+def fused_activations(graph: Graph) -> dict[str, str]:
     """ReLU/ReLU6 nodes whose input is a batch-norm read by nothing else, with at least
     :data:`workloads.kernels.norm_act.MIN_FUSED_CHANNELS` channels: ``{relu name: batch-norm name}``.
 
