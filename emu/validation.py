@@ -1,5 +1,5 @@
 """``emu.validate``: predicted vs published inference latency and energy for every calibration row whose
-board has a device preset.
+board has a device preset, and the published training-throughput anchors.
 
 Each row becomes a scenario: the board's preset at the row's clock (its first operating point there),
 the benchmark's zoo model, update ``none`` in the row's precision, the row's kernel library (TFLM
@@ -30,6 +30,7 @@ from emu.fitting import BENCH_MODELS, FitResult, RowFit, fit_all, fits_by_row, l
 from emu.holdout import refit_table, step_with_table
 from emu.scenario import Scenario
 from emu.simulation import simulate
+from emu.training_anchors import TrainingAnchor, training_anchors
 from hw_models.calibration import CalibrationRow, calibration_rows
 from hw_models.cores import load_core_table
 from hw_models.device import Device
@@ -171,6 +172,7 @@ class ValidationReport:
     rows: tuple[ValidationRow, ...]
     skipped: tuple[str, ...]
     unrepresented: tuple[UnrepresentedRow, ...] = ()
+    training: tuple[TrainingAnchor, ...] = ()
 
     @property
     def rows_with_preset(self) -> int:
@@ -211,6 +213,7 @@ class ValidationReport:
             "skipped": list(self.skipped),
             "not_representable": [u.to_dict() for u in self.unrepresented],
             "rows_with_preset": self.rows_with_preset,
+            "training_anchors": [a.to_dict() for a in self.training],
         }
 
 
@@ -317,7 +320,8 @@ def validate(rows: Sequence[CalibrationRow] | None = None) -> ValidationReport:
     """Predict every calibration row whose board has a preset (default: the shipped rows).
 
     In-sample status and leave-one-out constants always come from the fits on the shipped rows (the
-    ones the committed tables were fitted on).
+    ones the committed tables were fitted on). The default run also predicts the published training
+    anchors (:mod:`emu.training_anchors`).
     """
     shipped = calibration_rows()
     fits = fits_by_row(fit_all(shipped))
@@ -333,4 +337,5 @@ def validate(rows: Sequence[CalibrationRow] | None = None) -> ValidationReport:
             unrepresented.append(UnrepresentedRow(row, preset, reason))
             continue
         predicted.append(predict(row, preset, fits))
-    return ValidationReport(tuple(predicted), tuple(skipped), tuple(unrepresented))
+    anchors = training_anchors() if rows is None else ()
+    return ValidationReport(tuple(predicted), tuple(skipped), tuple(unrepresented), anchors)

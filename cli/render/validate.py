@@ -81,6 +81,25 @@ def render_validation(report: ValidationReport, out: Console) -> None:
         f"{len(report.unrepresented)} not representable by the cost tables; {len(report.skipped)} "
         "without a preset."
     )
+    if report.training:
+        anchors = Table(
+            title="Training: published vs predicted (one full fp32 SGD step of mlperf-dscnn)",
+            caption="in = the backward cost ratio was derived from this figure; the published figures do not "
+            "say which network they ran",
+        )
+        for col in ("anchor", "device", "quantity", "published", "pred", "err", "fit"):
+            anchors.add_column(col, justify="right" if col in ("published", "pred", "err") else "left")
+        for a in report.training:
+            anchors.add_row(
+                a.name,
+                a.device,
+                a.quantity,
+                f"{a.published:g}",
+                f"{a.predicted:.3g}",
+                _pct(a.error_pct),
+                "in" if a.in_sample else "out",
+            )
+        out.print(anchors)
     for u in report.unrepresented:
         out.print(f"  not representable: {u.row.label} on {u.device}: {u.reason}")
     for line in report.skipped:
