@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from cli.compare import compare
 from cli.devices import devices
 from cli.inspect import inspect
 from cli.lifetime import lifetime
@@ -32,6 +33,7 @@ app.command()(validate)
 app.command()(inspect)
 app.command()(train)
 app.command()(lifetime)
+app.command()(compare)
 
 
 def main() -> None:

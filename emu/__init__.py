@@ -3,6 +3,7 @@
 The public API. ``import emu`` is light (no numba, numpy or SimPy): the heavier stages load on first use.
 """
 
+from emu.comparison import PlanComparison, compare
 from emu.errors import INPUT_ERRORS, ScenarioError
 from emu.inspection import ModelInspection, inspect_model
 from emu.planning import PlanResult, plan
@@ -32,11 +33,13 @@ __all__ = [
     "INPUT_ERRORS",
     "LifetimeResult",
     "ModelInspection",
+    "PlanComparison",
     "PlanResult",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
     "TrainResult",
+    "compare",
     "inspect_model",
     "lifetime",
     "plan",

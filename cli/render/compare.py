@@ -1,0 +1,68 @@
+"""The table of ``tinyemu compare``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cli.render import si
+
+if TYPE_CHECKING:
+    from emu.comparison import PlanComparison
+
+YEAR_S = 365.25 * 86400
+
+
+def _life(seconds: float) -> str:
+    return f"{seconds / YEAR_S:.2f} y" if seconds >= YEAR_S else f"{seconds / 86400:.1f} d"
+
+
+def render_comparison(result: PlanComparison, out: Console) -> None:
+    best = result.longest_living
+    with_accuracy = any(p.accuracy_after is not None for p in result.plans)
+    table = Table(title=f"{result.model} on {result.device}: plans compared ({result.scenario})")
+    columns = ["plan", "fits", "SRAM", "step", "E/sample", "lifetime", "E/life", "ends by"]
+    columns += ["accuracy"] if with_accuracy else []
+    table.caption = (
+        "SRAM: peak; step: time of one training step; E/sample: training energy per sample; "
+        "E/life: energy drawn over the life (--json has the step and session figures too)"
+    )
+    for col in columns:
+        table.add_column(
+            col,
+            justify="left" if col in ("plan", "ends by") else "right",
+            no_wrap=col != "plan",
+            min_width=max(len(part) for p in result.plans for part in p.label.split(", "))
+            if col == "plan"
+            else None,
+        )
+    for p in result.plans:
+        cells = [
+            Text(p.label.replace(", ", ",\n"), style="bold green" if p is best else ""),
+            Text("yes", "green") if p.feasible else Text("no", "red"),
+            f"{p.peak_sram_bytes / 1024:,.1f}K",
+            si(p.step_time_s, "s"),
+            si(p.energy_per_sample_j, "J"),
+            _life(p.lifetime_s),
+            si(p.life_energy_j, "J"),
+            p.end_cause.replace("_", " ")
+            .replace("battery cutoff", "cell cut-off")
+            .replace("horizon reached", "horizon"),
+        ]
+        if with_accuracy:
+            cells.append(
+                "-" if p.accuracy_after is None else f"{p.accuracy_before:.3f}->{p.accuracy_after:.3f}"
+            )
+        table.add_row(*cells)
+    out.print(table)
+    if best is None:
+        out.print("[bold red]no plan fits[/]: see tinyemu plan for what overflows and what would fit")
+    else:
+        ties = sum(1 for p in result.plans if p.feasible and p.lifetime_s == best.lifetime_s)
+        why = f"{_life(best.lifetime_s)}" + (
+            ", the least energy of the plans that live as long" if ties > 1 else ""
+        )
+        out.print(f"longest-living plan that fits: [bold]{best.label}[/] ({why})")

@@ -1,0 +1,37 @@
+"""tinyemu compare: the table, the JSON document, accuracy on data, and bad variants."""
+
+import json
+
+
+def test_compare_json_has_every_plan_and_the_pick(cli):
+    result = cli("compare", "-s", "examples/kws_coin_cell.toml", "--horizon", "90d", "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert len(data["plans"]) == 5
+    for row in data["plans"]:
+        assert {"label", "feasible", "peak_sram_bytes", "step_energy_j", "lifetime_s", "end_cause"} <= set(
+            row
+        )
+    assert data["longest_living"] in {row["label"] for row in data["plans"]}
+
+
+def test_compare_with_accuracy_trains_each_plan(cli):
+    result = cli(
+        "compare",
+        "-s",
+        "examples/digits_personalise.toml",
+        "--variant",
+        "last:1",
+        "--accuracy",
+        "--epochs",
+        "1",
+        "--horizon",
+        "2d",
+    )
+    assert result.code == 0, result.err
+    assert "accuracy" in result.out and "->" in result.out
+
+
+def test_a_bad_variant_is_exit_2(cli):
+    result = cli("compare", "-s", "examples/kws_coin_cell.toml", "--variant", "update=most")
+    assert result.code == 2 and "plan.update" in result.err and "Traceback" not in result.err
