@@ -2,10 +2,13 @@
 
 Same model (built from the same graph, same weights), same batch, same thread count: PyTorch gets
 ``torch.set_num_threads`` equal to the BLAS thread count numba's ``np.dot`` uses (threadpoolctl; the
-Numba kernels themselves are single-threaded). Batch-norm runs in frozen mode and dropout is the identity
-in both (PyTorch modules in ``eval()`` mode, which still train their parameters). Prints the median
-step time of each and the median ratio tinyemu / PyTorch over rounds of alternating blocks of steps
-(below 1: tinyemu is faster).
+Numba kernels themselves are single-threaded). A step that splits (:mod:`workloads.split`) runs its two
+halves in 2 Python threads with BLAS held to 1 thread; the table also times that step run whole (one
+program, one Python thread, BLAS threads as configured), the speed without the split. Batch-norm runs in
+frozen mode and dropout is the identity in both (PyTorch modules in ``eval()`` mode, which still train
+their parameters). Prints the median step time of each and the median ratio to PyTorch over rounds of
+alternating blocks of steps (below 1: tinyemu is faster), and tinyemu's process CPU time / wall time
+(at most the core count: no oversubscription).
 
 Run: ``python benchmarks/bench_train_step.py`` (needs the ``bench`` extra: ``pip install torch==2.13.0``).
 """
@@ -22,36 +25,49 @@ MODELS = ("mlperf-dscnn", "mlperf-resnet8", "lenet-digits")
 BATCHES = (1, 32)
 
 
-def _block(step, seconds: float, skip: int = 2) -> list[float]:
-    """Step times of ``step`` run for ``seconds``, without the first ``skip`` (after a switch of side)."""
+def _block(step, seconds: float, skip: int = 2) -> tuple[list[float], float, float]:
+    """Step times of ``step`` run for ``seconds``, without the first ``skip`` (after a switch of side),
+    and the process CPU time and wall time of the timed steps."""
     times: list[float] = []
+    cpu = wall = 0.0
     start = time.perf_counter()
     while len(times) < skip + 3 or time.perf_counter() - start < seconds:
-        t = time.perf_counter()
+        c, t = time.process_time(), time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
-    return times[skip:]
+        if len(times) > skip:
+            cpu += time.process_time() - c
+            wall += times[-1]
+    return times[skip:], cpu, wall
 
 
-def _paired_times(ours, theirs, rounds: int = 6, seconds: float = 0.25) -> tuple[float, float, float]:
-    """Median step time of each side, in alternating blocks, and the median of the per-round ratios.
+def _paired_times(sides, rounds: int = 6, seconds: float = 0.25) -> list[tuple[float, float, float]]:
+    """Per side: median step time, median of the per-round ratios to the last side, CPU / wall time.
 
     The sides alternate in blocks of ``seconds`` (not step by step: each side's idle threads spin for a
     while after a call, OpenBLAS's and PyTorch's OpenMP ones alike, and steal the cores from the other
-    side's next step), so a burst of other work on a shared machine hits both sides, and the first steps
-    after each switch are dropped.
+    side's next step), so a burst of other work on a shared machine hits every side, and the first steps
+    after each switch are dropped. CPU / wall above the core count would mean oversubscription.
     """
-    _block(ours, 0.0)  # warm up (compile, allocate, caches)
-    _block(theirs, 0.0)
-    a: list[float] = []
-    b: list[float] = []
-    ratios: list[float] = []
+    for step in sides:
+        _block(step, 0.0)  # warm up (compile, allocate, caches)
+    times: list[list[float]] = [[] for _ in sides]
+    ratios: list[list[float]] = [[] for _ in sides]
+    cpu, wall = [0.0] * len(sides), [0.0] * len(sides)
     for _ in range(rounds):
-        mine, other = _block(ours, seconds), _block(theirs, seconds)
-        a += mine
-        b += other
-        ratios.append(statistics.median(mine) / statistics.median(other))
-    return statistics.median(a), statistics.median(b), statistics.median(ratios)
+        medians = []
+        for i, step in enumerate(sides):
+            block, c, w = _block(step, seconds)
+            times[i] += block
+            cpu[i] += c
+            wall[i] += w
+            medians.append(statistics.median(block))
+        for i in range(len(sides)):
+            ratios[i].append(medians[i] / medians[-1])
+    return [
+        (statistics.median(t), statistics.median(r), c / w)
+        for t, r, c, w in zip(times, ratios, cpu, wall, strict=True)
+    ]
 
 
 def torch_model(graph, weights):
@@ -149,6 +165,8 @@ def main() -> None:
 
     from workloads.network import Network
     from workloads.plan import TrainingPlan
+    from workloads.split import SPLIT_MIN_BATCH, SPLIT_MIN_CONV_MACS, SplitStep
+    from workloads.step import StepProgram
     from workloads.zoo import build_model
 
     blas, threads = blas_info()
@@ -157,11 +175,17 @@ def main() -> None:
     print(f"allocator: LD_PRELOAD={os.environ.get('LD_PRELOAD', '(unset)')}")
     print(f"BLAS in use: {blas}")
     print(
-        f"threads: tinyemu = {threads} BLAS threads (np.dot in the kernels) + 1 thread for the Numba loops; "
+        f"threads: tinyemu whole step = 1 Python thread, {threads} BLAS threads (np.dot in the kernels); "
+        f"tinyemu split step (batch >= {SPLIT_MIN_BATCH} and >= {SPLIT_MIN_CONV_MACS:,} conv MACs) = "
+        f"2 Python threads x 1 BLAS thread; "
         f"PyTorch = torch.set_num_threads({threads}) -> {torch.get_num_threads()} intra-op threads"
     )
+    print(f"cores available: {len(os.sched_getaffinity(0))}; cpu/wall = process CPU time / wall time")
     print(f"torch {torch.__version__}, numpy {np.__version__}; the sides alternate in blocks of steps")
-    print(f"{'model':16s} {'batch':>5s} {'tinyemu':>11s} {'pytorch':>11s} {'tinyemu/pytorch':>16s}")
+    print(
+        f"{'model':16s} {'batch':>5s} {'tinyemu':>11s} {'threads':>9s} {'cpu/wall':>8s} {'pytorch':>11s} "
+        f"{'ratio':>6s} {'whole step':>11s} {'ratio':>6s}"
+    )
     for name in MODELS:
         graph = build_model(name)
         classes = graph.output.output_shape[0]
@@ -172,6 +196,7 @@ def main() -> None:
             net = Network(graph, seed=0)
             plan = TrainingPlan(update="full", optimizer="sgd", batch_size=batch, learning_rate=1e-4)
             state = net.trainer(plan)
+            split = isinstance(state.program(batch), SplitStep)
             model = torch_model(graph, net.weights())
             opt = torch.optim.SGD(model.parameters(), lr=1e-4)
             tx = torch.from_numpy(x.transpose(0, 3, 1, 2).copy() if x.ndim == 4 else x.copy())
@@ -183,10 +208,20 @@ def main() -> None:
                 loss.backward()
                 opt.step()
 
-            ours, theirs, ratio = _paired_times(
-                lambda net=net, x=x, y=y, state=state: net.train_step(x, y, state), tstep
+            sides = [lambda net=net, x=x, y=y, state=state: net.train_step(x, y, state)]
+            if split:  # the same step as one program in one thread (what runs without the split)
+                whole = StepProgram(net, batch, state, net.quant)
+                sides.append(lambda whole=whole, x=x, y=y: whole.run_step(x, y))
+            measured = _paired_times([*sides, tstep])
+            (ours, ratio, cpu_wall), theirs = measured[0], measured[-1][0]
+            row = (
+                f"{name:16s} {batch:5d} {ours * 1e3:8.3f} ms {'2x1' if split else f'1+{threads}':>9s} "
+                f"{cpu_wall:8.2f} {theirs * 1e3:8.3f} ms {ratio:5.2f}x"
             )
-            print(f"{name:16s} {batch:5d} {ours * 1e3:8.3f} ms {theirs * 1e3:8.3f} ms {ratio:15.2f}x")
+            if split:
+                row += f" {measured[1][0] * 1e3:8.3f} ms {measured[1][1]:5.2f}x"
+            print(row + ("" if split else f" {'(same)':>11s}"), flush=True)
+            net.close()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ The MACs each phase executes are counted from the shapes of the kernel calls
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from math import ceil
 from pathlib import Path
@@ -23,6 +24,7 @@ from workloads.graph import Graph
 from workloads.layer_ops import BN_EPS
 from workloads.plan import PRECISIONS, LayerTraining, TrainingPlan
 from workloads.quantization import QuantizedLayers
+from workloads.split import StepWorkers
 from workloads.step import PHASES, StepProgram, TrainState
 from workloads.weights import Weights, check_weights, init_weights, load_weights, save_weights
 
@@ -70,6 +72,7 @@ class Network:
         self.precision = precision
         self.params: dict[str, dict[str, np.ndarray]] = {}
         self._inference: dict[int, StepProgram] = {}
+        self._workers: StepWorkers | None = None
         self.set_weights(init_weights(graph, seed) if weights is None else weights, "weights")
         self.quant = QuantizedLayers(graph, self.params) if precision == "int8" else None
         if self.quant is not None and quantization is not None:
@@ -176,7 +179,11 @@ class Network:
         return TrainState(self, plan, training, channels, batchnorm)
 
     def train_step(self, x: np.ndarray, y: np.ndarray, state: TrainState) -> float:
-        """One training step on the batch ``(x, y)``: forward, loss, backward, update; returns the loss."""
+        """One training step on the batch ``(x, y)``: forward, loss, backward, update; returns the loss.
+
+        Large enough steps run as two concurrent halves and one update (:mod:`workloads.split`); the
+        returned loss is the mean over the whole batch either way.
+        """
         if state.network is not self:
             raise WorkloadError(
                 self.graph.name, "train_step state", "another network", "this network's trainer()"
@@ -184,6 +191,20 @@ class Network:
         x = self._input(x)
         program = state.program(len(x))
         return program.run_step(x, y)
+
+    def step_workers(self) -> StepWorkers:
+        """The worker thread of split training steps (:mod:`workloads.split`), started on first use and
+        stopped by :meth:`close` or when the network is garbage-collected."""
+        if self._workers is None:
+            self._workers = StepWorkers()
+            weakref.finalize(self, self._workers.close)
+        return self._workers
+
+    def close(self) -> None:
+        """Stop the worker thread of split training steps, if one runs (a later split step restarts it)."""
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
 
     # -- internals -------------------------------------------------------------------------------------
     def _input(self, x: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from workloads.plan import LayerTraining, TrainingPlan
 if TYPE_CHECKING:
     from workloads.network import Network
     from workloads.quantization import QuantizedLayers
+    from workloads.split import SplitStep
 
 PHASES = ("forward", "backward_data", "backward_weight", "update")
 """Work counted per phase: MACs of forward, input-gradient and weight-gradient kernels; parameters updated."""
@@ -97,11 +98,28 @@ class TrainState:
             return quant.update_call(name, p2, g2, k, plan.optimizer, lr, mu, slots, self)
         return fp32_update(plan.optimizer, p2, g2, k, lr, mu, slots, self)
 
-    def program(self, batch: int) -> StepProgram:
-        """The step program for ``batch`` samples (built on first use, then reused)."""
+    def program(self, batch: int) -> StepProgram | SplitStep:
+        """The step program for ``batch`` samples (built on first use, then reused).
+
+        A :class:`workloads.split.SplitStep` (two halves run concurrently) where
+        :func:`workloads.split.splits` says so, else one :class:`StepProgram`.
+        """
         if batch not in self._programs:
-            self._programs[batch] = StepProgram(self.network, batch, self, self.network.quant)
+            from workloads.split import build_step  # split builds on this module: imported when used
+
+            self._programs[batch] = build_step(self.network, batch, self)
         return self._programs[batch]
+
+    def finish_step(self, macs: dict[str, int], batch: int) -> None:
+        """After the gradients of a batch of ``batch`` samples: the updates, then the work counters."""
+        self.adam_step += 1
+        for call in self.update_calls:
+            call()
+        for phase, value in macs.items():
+            self.macs_by_phase[phase] += value
+        self.macs_by_phase["update"] += self.update_count
+        self.steps += 1
+        self.samples += batch
 
 
 def fused_activations(graph: Graph) -> dict[str, str]:
@@ -146,13 +164,23 @@ def fp32_update(
 
 
 class StepProgram:
-    """Buffers and bound kernel calls of one batch size: inference only, or a full training step."""
+    """Buffers and bound kernel calls of one batch size: inference only, or a full training step.
+
+    ``grads`` (training only) are where the backward writes the parameter gradients: by default the
+    state's own (:attr:`TrainState.grads`, what the updates read); a part of a split batch gets its own.
+    """
 
     def __init__(
-        self, network: Network, batch: int, state: TrainState | None, quant: QuantizedLayers | None
+        self,
+        network: Network,
+        batch: int,
+        state: TrainState | None,
+        quant: QuantizedLayers | None,
+        grads: dict[str, ParamGrads] | None = None,
     ) -> None:
         graph = network.graph
         self.network, self.batch, self.state = network, batch, state
+        self.grads = grads if grads is not None or state is None else state.grads
         upstream = state.upstream_trains if state is not None else {}
         needs_grad = {n.name: upstream.get(n.name, False) and n.kind != "input" for n in graph}
         ws_size = max([conv_workspace_elements(n, batch) for n in graph] + [1])
@@ -243,7 +271,7 @@ class StepProgram:
                 targets.append(grad[src])
             x = backward_input.get(node.name, act[node.inputs[0]] if node.inputs else None)
             params = self.network.params.get(node.name, {})
-            grads = state.grads.get(node.name, ParamGrads())
+            grads = self.grads.get(node.name, ParamGrads())
             stats = self.bn_stats.get(node.name)
             keep = saved.get(node.name)
             calls, macs_w, macs_d = backward_op(node, gy, x, targets, params, grads, keep, workspace, stats)
@@ -260,7 +288,13 @@ class StepProgram:
 
     def run_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One training step on ``(x, y)``; returns the mean loss of the batch."""
-        state = self.state
+        self.load_labels(y)
+        loss = self.forward_backward(x)
+        self.state.finish_step(self.macs, self.batch)
+        return loss
+
+    def load_labels(self, y: np.ndarray) -> None:
+        """Copy the labels ``y`` into the label buffer; raises WorkloadError on a bad shape or class."""
         try:
             np.copyto(self.labels, y, casting="same_kind")
         except (ValueError, TypeError):
@@ -270,26 +304,28 @@ class StepProgram:
                 np.shape(y),
                 f"shape {self.labels.shape}, {self.labels.dtype}",
             ) from None
-        self.run_forward(x)
         if self.labels.dtype == np.int64:
-            classes = self.output.shape[1]
+            classes = self.network.graph.output.output_shape[0]
             if self.labels.min() < 0 or self.labels.max() >= classes:
                 raise WorkloadError(
                     self.network.graph.name, "labels", int(self.labels.max()), f"0..{classes - 1}"
                 )
+
+    def forward_backward(self, x: np.ndarray, loss_scale: float = 1.0) -> float:
+        """Forward, loss and backward on ``x`` and the loaded labels; returns the mean loss of ``x``.
+
+        The parameter gradients are those of ``loss_scale`` times that mean (a part of a batch scales by
+        its share of the samples, so that the parts' gradients add up to the batch's).
+        """
+        self.run_forward(x)
+        if self.labels.dtype == np.int64:
             loss = _softmax_xent(self.output, self.labels, self.loss_grad)
         else:
             loss = _mse(self.output.reshape(-1), self.labels.reshape(-1), self.loss_grad.reshape(-1))
+        if loss_scale != 1.0:
+            np.multiply(self.loss_grad, F32(loss_scale), out=self.loss_grad)
         for call in self.backward_calls:
             call()
-        state.adam_step += 1
-        for call in state.update_calls:
-            call()
-        for phase, value in self.macs.items():
-            state.macs_by_phase[phase] += value
-        state.macs_by_phase["update"] += state.update_count
-        state.steps += 1
-        state.samples += self.batch
         return float(loss)
 
     def ranges(self) -> dict[str, tuple[float, float, float, float]]:
