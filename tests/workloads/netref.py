@@ -80,3 +80,30 @@ def ref_loss(graph, weights, x, y):
     shifted = out - out.max(axis=1, keepdims=True)
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return float(-logp[np.arange(len(y)), y].mean())
+
+
+def assert_step_gradients_match_fd(graph, net, state, x, y, per_tensor: int, seed: int = 5) -> int:
+    """Check the step's parameter gradients (``state.grads``, after ``net.train_step``) against float64
+    central finite differences of :func:`ref_loss` at ``per_tensor`` random entries of every trained
+    tensor; returns how many entries were checked."""
+    import pytest
+
+    w64 = {k: {p: v.astype(np.float64) for p, v in ps.items()} for k, ps in net.weights().items()}
+    pick = np.random.default_rng(seed)
+    checked = 0
+    for layer, grads in state.grads.items():
+        keys = ("gamma", "beta") if "gamma" in w64[layer] else ("weight", "bias")
+        for key, grad in zip(keys, (grads.weight, grads.bias), strict=True):
+            if grad is None:
+                continue
+            flat = w64[layer][key].reshape(-1)
+            for i in pick.choice(flat.size, size=min(per_tensor, flat.size), replace=False):
+                old, eps = flat[i], 1e-6
+                flat[i] = old + eps
+                up = ref_loss(graph, w64, x, y)
+                flat[i] = old - eps
+                down = ref_loss(graph, w64, x, y)
+                flat[i] = old
+                assert grad.reshape(-1)[i] == pytest.approx((up - down) / (2 * eps), rel=2e-3, abs=1e-5)
+                checked += 1
+    return checked
