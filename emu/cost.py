@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from emu.program import StepProgram, Task, frozen_weight_bytes
+from emu.program import StepProgram, Task, stored_param_bytes
 from hw_models.cores import CoreCostTable, KernelCost
 from hw_models.device import Device, OperatingPoint
 
@@ -144,7 +144,7 @@ class CostModel:
     def _frozen_flash_bytes(self) -> dict[str, int]:
         """Per layer: the bytes its forward/backward-data tasks read from flash (weights not in SRAM)."""
         program = self.program
-        stored = frozen_weight_bytes(program.graph, program.plan, program.training)
+        stored = stored_param_bytes(program.graph, program.plan)
         in_sram = {t.layer: t.size_bytes for t in program.tensors.values() if t.category == "trained_weights"}
         return {layer: max(b - in_sram.get(layer, 0), 0) for layer, b in stored.items()}
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from math import ceil
 
 from emu.memory import MemoryPlan
-from emu.program import frozen_weight_bytes
+from emu.program import stored_param_bytes
 from hw_models.flash import FlashSpec
 
 
@@ -119,7 +119,7 @@ class FlashWrite:
 def layer_ranges(memory: MemoryPlan, firmware_flash_bytes: int) -> dict[str, tuple[int, int]]:
     """Flash byte range of each layer's stored parameters: firmware first, then layers in graph order."""
     program = memory.program
-    stored = frozen_weight_bytes(program.graph, program.plan, program.training)
+    stored = stored_param_bytes(program.graph, program.plan)
     ranges, address = {}, firmware_flash_bytes
     for node in program.graph:
         if node.name in stored:

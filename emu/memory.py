@@ -9,8 +9,8 @@ from emu.arena import ArenaPlan, Buffer, aligned, live_bytes_per_step, plan_aren
 from emu.program import (
     SRAM_CATEGORIES,
     StepProgram,
-    frozen_weight_bytes,
     lower,
+    stored_param_bytes,
     trained_out_channels,
 )
 from workloads.graph import Graph
@@ -125,7 +125,7 @@ def plan_memory(
     breakdown["reserved"] = reserved_sram_bytes
     peak_sram = arena.peak_bytes + reserved_sram_bytes
 
-    stored = frozen_weight_bytes(graph, plan, program.training)
+    stored = stored_param_bytes(graph, plan)
     trained_sram = {
         t.layer: t.size_bytes for t in program.tensors.values() if t.category == "trained_weights"
     }

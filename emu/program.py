@@ -410,9 +410,7 @@ def lower(graph: Graph, plan: TrainingPlan) -> StepProgram:
     return _Lowering(graph, plan).lower()
 
 
-def frozen_weight_bytes(
-    graph: Graph, plan: TrainingPlan, training: dict[str, LayerTraining]
-) -> dict[str, int]:
+def stored_param_bytes(graph: Graph, plan: TrainingPlan) -> dict[str, int]:
     """Bytes each layer keeps in flash: frozen weights (execute in place) and the stored copy of trained ones.
 
     Every parameter has its home in flash (the deployed model); batch-norm parameters and running

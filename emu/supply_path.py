@@ -38,6 +38,7 @@ from hw_models.device import Device
 from hw_models.irradiance_trace import load_irradiance_csv
 from hw_models.loader import load_battery
 from hw_models.panel import SolarHarvester
+from hw_models.regulator import Regulator
 from hw_models.solar import ClearSkyProfile, OfficeLightProfile
 from hw_models.storage import CellStore, SupercapStore
 from hw_models.supply_loader import load_capacitor, load_panel, load_regulator
@@ -194,7 +195,7 @@ def build_supply(settings: SupplySettings, device: Device, base_dir: Path | None
                 f"{regulator.output_voltage_v:g} V and the chip's currents are taken as given at {out_v:g} V"
             )
     if settings.harvests:
-        return _harvesting(settings, device, regulator, out_v, notes, base_dir)
+        return _harvesting(settings, regulator, out_v, notes, base_dir)
     battery = load_battery(_path(settings.battery, base_dir))
     cutoff = None
     if regulator is not None and regulator.required_input_voltage_v > battery.cutoff_voltage_v:
@@ -209,7 +210,11 @@ def build_supply(settings: SupplySettings, device: Device, base_dir: Path | None
 
 
 def _harvesting(
-    settings: SupplySettings, device: Device, regulator, out_v: float, notes: list[str], base_dir: Path | None
+    settings: SupplySettings,
+    regulator: Regulator | None,
+    out_v: float,
+    notes: list[str],
+    base_dir: Path | None,
 ) -> BuiltSupply:
     panel = load_panel(_path(settings.panel, base_dir))
     if settings.irradiance_csv is not None:
