@@ -10,13 +10,14 @@ their parameters). Prints the median step time of each and the median ratio to P
 alternating blocks of steps (below 1: tinyemu is faster), and tinyemu's process CPU time / wall time
 (at most the core count: no oversubscription).
 
-Run: ``python benchmarks/bench_train_step.py`` (needs the ``bench`` extra: ``pip install torch==2.13.0``).
+Run: ``python benchmarks/bench_train_step.py [model ...]`` (default: the three models; needs the ``bench`` extra: ``pip install torch==2.13.0``).
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -186,7 +187,7 @@ def main() -> None:
         f"{'model':16s} {'batch':>5s} {'tinyemu':>11s} {'threads':>9s} {'cpu/wall':>8s} {'pytorch':>11s} "
         f"{'ratio':>6s} {'whole step':>11s} {'ratio':>6s}"
     )
-    for name in MODELS:
+    for name in sys.argv[1:] or MODELS:
         graph = build_model(name)
         classes = graph.output.output_shape[0]
         for batch in BATCHES:

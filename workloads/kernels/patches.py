@@ -4,9 +4,15 @@ Row ``r`` is one output pixel ``(b, i, j)``; its ``KH*KW*cg`` columns are the in
 kernel window, channel-minor, zero where the window reaches into the padding. :func:`patch_rows` and
 :func:`scatter_rows` work on a block of rows so that a block can stay in cache between the gather and
 its GEMM; :func:`im2col` is the whole matrix of one channel group.
+
+Flat offsets are computed as unsigned integers (``U``) once they are known to be in bounds: Numba adds a
+negative-index wrap-around to every signed index it cannot prove non-negative, and that select keeps
+LLVM from vectorising the channel copies (measured: 16-channel 3x3 rows, gather 1.25 -> 0.6 ms and
+scatter 1.46 -> 0.55 ms per 16 x 32 x 32 batch).
 """
 
 import numpy as np
+from numba import uint64 as U
 
 from workloads.kernels.jit import kernel
 
@@ -30,22 +36,24 @@ def patch_rows(
 ) -> None:
     """Rows ``r0:r1`` of the column matrix of channels ``c0:c0+cg`` into ``col[: r1 - r0]`` (zeros where
     padded); a column matrix row is one output pixel, ``(KH*KW*cg)`` wide."""
-    _, h, wd, _ = x.shape
-    for r in range(r0, r1):
-        b, rem = r // (oh * ow), r % (oh * ow)
-        i, j = rem // ow, rem % ow
-        row = r - r0
+    _, h, wd, c = x.shape
+    x1, col1 = x.reshape(-1), col.reshape(-1)
+    width, ucg = U(kh * kw * cg), U(cg)
+    b, i, j = _pixel(r0, oh, ow)
+    for row in range(U(r1 - r0)):
         for p in range(kh):
             ih = i * sh - pt + p
             for q in range(kw):
                 iw = j * sw - pl + q
-                base = (p * kw + q) * cg
+                at = row * width + U((p * kw + q) * cg)
                 if 0 <= ih < h and 0 <= iw < wd:
-                    for ch in range(cg):
-                        col[row, base + ch] = x[b, ih, iw, c0 + ch]
+                    src = U(((b * h + ih) * wd + iw) * c + c0)
+                    for ch in range(ucg):
+                        col1[at + ch] = x1[src + ch]
                 else:
-                    for ch in range(cg):
-                        col[row, base + ch] = 0.0
+                    for ch in range(ucg):
+                        col1[at + ch] = 0.0
+        b, i, j = _next_pixel(b, i, j, oh, ow)
 
 
 @kernel
@@ -66,11 +74,11 @@ def scatter_rows(
     dx: np.ndarray,
 ) -> None:
     """Add ``col[: r1 - r0]`` back onto channels ``c0:c0+cg`` of ``dx`` (adjoint of :func:`patch_rows`)."""
-    _, h, wd, _ = dx.shape
-    for r in range(r0, r1):
-        b, rem = r // (oh * ow), r % (oh * ow)
-        i, j = rem // ow, rem % ow
-        row = r - r0
+    _, h, wd, c = dx.shape
+    dx1, col1 = dx.reshape(-1), col.reshape(-1)
+    width, ucg = U(kh * kw * cg), U(cg)
+    b, i, j = _pixel(r0, oh, ow)
+    for row in range(U(r1 - r0)):
         for p in range(kh):
             ih = i * sh - pt + p
             if ih < 0 or ih >= h:
@@ -79,9 +87,30 @@ def scatter_rows(
                 iw = j * sw - pl + q
                 if iw < 0 or iw >= wd:
                     continue
-                base = (p * kw + q) * cg
-                for ch in range(cg):
-                    dx[b, ih, iw, c0 + ch] += col[row, base + ch]
+                at = row * width + U((p * kw + q) * cg)
+                dst = U(((b * h + ih) * wd + iw) * c + c0)
+                for ch in range(ucg):
+                    dx1[dst + ch] += col1[at + ch]
+        b, i, j = _next_pixel(b, i, j, oh, ow)
+
+
+@kernel
+def _pixel(r, oh, ow):
+    """Sample, output row and output column of column-matrix row ``r``."""
+    return r // (oh * ow), r % (oh * ow) // ow, r % ow
+
+
+@kernel
+def _next_pixel(b, i, j, oh, ow):
+    """The pixel after ``(b, i, j)`` in row-major order."""
+    j += 1
+    if j == ow:
+        j = 0
+        i += 1
+        if i == oh:
+            i = 0
+            b += 1
+    return b, i, j
 
 
 @kernel
