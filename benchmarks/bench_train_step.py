@@ -10,7 +10,8 @@ their parameters). Prints the median step time of each and the median ratio to P
 alternating blocks of steps (below 1: tinyemu is faster), and tinyemu's process CPU time / wall time
 (at most the core count: no oversubscription).
 
-Run: ``python benchmarks/bench_train_step.py [model ...]`` (default: the three models; needs the ``bench`` extra: ``pip install torch==2.13.0``).
+Run: ``python benchmarks/bench_train_step.py [model ...]`` (default: the three models; needs the
+``bench`` extra: ``pip install torch==2.13.0``).
 """
 
 from __future__ import annotations

@@ -40,12 +40,20 @@ def patch_rows(
     x1, col1 = x.reshape(-1), col.reshape(-1)
     width, ucg = U(kh * kw * cg), U(cg)
     b, i, j = _pixel(r0, oh, ow)
+    run = U(kw * cg)
     for row in range(U(r1 - r0)):
+        iw0 = j * sw - pl
+        whole_rows = cg == c and 0 <= iw0 and iw0 + kw <= wd
         for p in range(kh):
             ih = i * sh - pt + p
+            at = row * width + U(p * kw * cg)
+            if whole_rows and 0 <= ih < h:  # the window row is one contiguous run of x
+                src = U(((b * h + ih) * wd + iw0) * c)
+                for e in range(run):
+                    col1[at + e] = x1[src + e]
+                continue
             for q in range(kw):
-                iw = j * sw - pl + q
-                at = row * width + U((p * kw + q) * cg)
+                iw = iw0 + q
                 if 0 <= ih < h and 0 <= iw < wd:
                     src = U(((b * h + ih) * wd + iw) * c + c0)
                     for ch in range(ucg):
@@ -53,6 +61,7 @@ def patch_rows(
                 else:
                     for ch in range(ucg):
                         col1[at + ch] = 0.0
+                at += ucg
         b, i, j = _next_pixel(b, i, j, oh, ow)
 
 
@@ -78,19 +87,27 @@ def scatter_rows(
     dx1, col1 = dx.reshape(-1), col.reshape(-1)
     width, ucg = U(kh * kw * cg), U(cg)
     b, i, j = _pixel(r0, oh, ow)
+    run = U(kw * cg)
     for row in range(U(r1 - r0)):
+        iw0 = j * sw - pl
+        whole_rows = cg == c and 0 <= iw0 and iw0 + kw <= wd
         for p in range(kh):
             ih = i * sh - pt + p
             if ih < 0 or ih >= h:
                 continue
+            at = row * width + U(p * kw * cg)
+            if whole_rows:  # the window row is one contiguous run of dx
+                dst = U(((b * h + ih) * wd + iw0) * c)
+                for e in range(run):
+                    dx1[dst + e] += col1[at + e]
+                continue
             for q in range(kw):
-                iw = j * sw - pl + q
-                if iw < 0 or iw >= wd:
-                    continue
-                at = row * width + U((p * kw + q) * cg)
-                dst = U(((b * h + ih) * wd + iw) * c + c0)
-                for ch in range(ucg):
-                    dx1[dst + ch] += col1[at + ch]
+                iw = iw0 + q
+                if 0 <= iw < wd:
+                    dst = U(((b * h + ih) * wd + iw) * c + c0)
+                    for ch in range(ucg):
+                        dx1[dst + ch] += col1[at + ch]
+                at += ucg
         b, i, j = _next_pixel(b, i, j, oh, ow)
 
 
