@@ -20,8 +20,7 @@ from workloads.kernels.conv import _backward_im2col, _depthwise_backward, _depth
 from workloads.kernels.elementwise import _add
 from workloads.kernels.gemm import bias_grad, input_grad, linear_forward, weight_grad
 from workloads.kernels.norm import _backward as _bn_backward
-from workloads.kernels.norm import _batch_stats, _invstd, _normalise
-from workloads.kernels.norm_act import _mask_frozen_backward, _normalise_clamp
+from workloads.kernels.norm import _batch_stats, _frozen_backward, _invstd, _normalise
 from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
 
 Call = Callable[[], None]
@@ -30,6 +29,7 @@ EMPTY1 = np.zeros(0, F32)
 EMPTY2 = np.zeros((0, 0), F32)
 EMPTY4 = np.zeros((0, 0, 0, 0), F32)
 NO_MASK = np.zeros(0, np.bool_)
+NO_MASK2 = np.zeros((0, 0), np.bool_)
 BN_MOMENTUM = 0.1
 """Weight of the batch statistics in the running-statistics update of training-mode batch-norm (PyTorch's
 default)."""
@@ -115,17 +115,16 @@ def forward_op(
         c = x.shape[-1]
         x2, y2 = x.reshape(-1, c), y.reshape(-1, c)
         gamma, beta, mean, invstd = params["gamma"], params["beta"], params["mean"], params["invstd"]
-        if bn_stats is None and clamp_hi is not None:
-            m2 = NO_MASK.reshape(0, 1) if saved is None else saved.reshape(-1, c)
-            return (lambda: _normalise_clamp(x2, gamma, beta, mean, invstd, 0.0, clamp_hi, y2, m2)), 0
-        if bn_stats is None:
-            return (lambda: _normalise(x2, gamma, beta, mean, invstd, y2)), 0
+        if bn_stats is None:  # frozen, alone or with its ReLU/ReLU6 fused (clamp_hi)
+            lo, hi = (-np.inf, np.inf) if clamp_hi is None else (0.0, clamp_hi)
+            m2 = NO_MASK2 if saved is None else saved.reshape(-1, c)
+            return (lambda: _normalise(x2, gamma, beta, mean, invstd, lo, hi, y2, m2)), 0
         batch_mean, batch_invstd, var = bn_stats[0], bn_stats[1], params["var"]
 
         def train_mode() -> None:
             _batch_stats(x2, BN_MOMENTUM, BN_EPS, mean, var, batch_mean, batch_invstd)
             _invstd(var, BN_EPS, invstd)
-            _normalise(x2, gamma, beta, batch_mean, batch_invstd, y2)
+            _normalise(x2, gamma, beta, batch_mean, batch_invstd, -np.inf, np.inf, y2, NO_MASK2)
 
         return train_mode, 0
     if kind in ("relu", "relu6"):
@@ -205,9 +204,7 @@ def backward_op(
         if saved is not None:
             m2 = saved.reshape(-1, c)
             flags3 = (need_dx, need_dg, need_db)
-            calls.append(
-                lambda: _mask_frozen_backward(gy2, m2, x2, gamma, mean, invstd, *flags3, dx2, dg, db)
-            )
+            calls.append(lambda: _frozen_backward(gy2, m2, x2, gamma, mean, invstd, *flags3, dx2, dg, db))
             return calls, 0, 0
         flags = (training, need_dx, need_dg, need_db)
         calls.append(lambda: _bn_backward(gy2, x2, gamma, mean, invstd, *flags, dx2, dg, db))

@@ -14,7 +14,6 @@ import numpy as np
 from workloads.errors import WorkloadError
 from workloads.graph import Graph
 from workloads.kernels.loss import _mse, _softmax_xent
-from workloads.kernels.norm_act import MIN_FUSED_CHANNELS
 from workloads.kernels.optimizer import _adam, _momentum, _sgd
 from workloads.layer_ops import Call, ParamGrads, accumulate, backward_op, conv_workspace_elements, forward_op
 from workloads.plan import LayerTraining, TrainingPlan
@@ -123,22 +122,18 @@ class TrainState:
 
 
 def fused_activations(graph: Graph) -> dict[str, str]:
-    """ReLU/ReLU6 nodes whose input is a batch-norm read by nothing else, with at least
-    :data:`workloads.kernels.norm_act.MIN_FUSED_CHANNELS` channels: ``{relu name: batch-norm name}``.
+    """ReLU/ReLU6 nodes whose input is a batch-norm read by nothing else: ``{relu name: batch-norm name}``.
 
     Only for frozen batch-norm (the caller's choice). The pair then runs as one forward and one backward
-    pass; results and MAC counts are those of the two layers run apart.
+    pass (:func:`workloads.kernels.norm._normalise` with the clamp, :func:`~workloads.kernels.norm.
+    _frozen_backward` with the mask); results and MAC counts are those of the two layers run apart.
     """
     fused = {}
     for node in graph:
         if node.kind not in ("relu", "relu6"):
             continue
         src = graph[node.inputs[0]]
-        if (
-            src.kind == "batchnorm"
-            and graph.consumers(src.name) == (node.name,)
-            and src.output_shape[-1] >= MIN_FUSED_CHANNELS
-        ):
+        if src.kind == "batchnorm" and graph.consumers(src.name) == (node.name,):
             fused[node.name] = src.name
     return fused
 

@@ -6,8 +6,10 @@ column matrix. ``np.dot`` inside a kernel is a BLAS sgemm (through SciPy).
 """
 
 import numpy as np
+from numba import uint64 as U
 
 from workloads.kernels.jit import kernel
+from workloads.kernels.wide import fold, wide_width
 
 
 @kernel
@@ -22,13 +24,16 @@ def add_bias(y2: np.ndarray, bias: np.ndarray) -> None:
 
 @kernel
 def bias_grad(gy2: np.ndarray, db: np.ndarray) -> None:
-    """``db = gy2.sum(axis=0)``, accumulated in float64 so long batches lose no precision."""
-    acc = np.zeros(gy2.shape[1], np.float64)
-    for r in range(gy2.shape[0]):
-        for c in range(gy2.shape[1]):
-            acc[c] += gy2[r, c]
-    for c in range(gy2.shape[1]):
-        db[c] = acc[c]
+    """``db = gy2.sum(axis=0)``, accumulated in float64 (so long batches lose no precision) over wide rows."""
+    c = gy2.shape[1]
+    width, n = wide_width(c), gy2.shape[0] * c
+    g1 = gy2.reshape(-1)
+    acc = np.zeros(width, np.float64)
+    for s0 in range(0, n, width):
+        start = U(s0)
+        for t in range(U(min(width, n - s0))):
+            acc[t] += g1[start + t]
+    fold(acc, c, db)
 
 
 @kernel

@@ -5,27 +5,47 @@ statistics in place PyTorch-style (``running = (1 - momentum) * running + moment
 the unbiased batch variance). Frozen mode, what on-device training uses, normalises with the running
 statistics. Both forwards return the ``(mean, invstd)`` they normalised with, which is all the
 backward needs besides ``x``; the beta gradient needs ``grad_out`` alone.
+
+A frozen batch-norm whose only consumer is a ReLU/ReLU6 runs fused with it, one pass over memory each
+way: :func:`_normalise` writes the clamped output and the activation mask in the same loop (the
+batch-norm output is never stored) and :func:`_frozen_backward` applies the mask, scales into the input
+gradient and sums the gamma and beta gradients in one loop. The results are bit for bit those of the two
+layers run apart (same float32 operations in the same order, same float64 sums). Measured over 262,144
+values, forward + backward: 0.32-0.35 ms fused, 0.47-0.50 ms apart, at 1 to 64 channels.
+
+Every per-channel loop runs over wide rows (:mod:`workloads.kernels.wide`), the sums in float64.
 """
 
 import numpy as np
+from numba import uint64 as U
 
 from workloads.kernels import contract as ct
 from workloads.kernels.jit import kernel
+from workloads.kernels.wide import fold, tile, wide_width
 
 
 @kernel
 def _batch_stats(x2, momentum, eps, rmean, rvar, mean, invstd):
     m, c = x2.shape
-    s = np.zeros(c, np.float64)
-    for r in range(m):
-        for ch in range(c):
-            s[ch] += x2[r, ch]
+    width, n = wide_width(c), m * c
+    x1 = x2.reshape(-1)
+    acc = np.zeros(width, np.float64)
+    for s0 in range(0, n, width):
+        start = U(s0)
+        for t in range(U(min(width, n - s0))):
+            acc[t] += x1[start + t]
+    s = np.empty(c, np.float64)
+    fold(acc, c, s)
     mu = s / m
-    ss = np.zeros(c, np.float64)
-    for r in range(m):
-        for ch in range(c):
-            d = x2[r, ch] - mu[ch]
-            ss[ch] += d * d
+    mu_wide = tile(mu, width)
+    acc[:] = 0.0
+    for s0 in range(0, n, width):
+        start = U(s0)
+        for t in range(U(min(width, n - s0))):
+            d = x1[start + t] - mu_wide[t]
+            acc[t] += d * d
+    ss = np.empty(c, np.float64)
+    fold(acc, c, ss)
     for ch in range(c):
         var = ss[ch] / m
         mean[ch] = mu[ch]
@@ -43,41 +63,87 @@ def _invstd(var, eps, invstd):
 
 
 @kernel
-def _normalise(x2, gamma, beta, mean, invstd, y2):
+def _normalise(x2, gamma, beta, mean, invstd, lo, hi, y2, mask2):
+    """``y2 = clip(x2 * scale + shift, lo, hi)`` per channel; ``mask2`` (unless empty) gets
+    ``lo < value < hi``. ``lo, hi = -inf, inf`` is a batch-norm alone, ``0, inf`` / ``0, 6`` a batch-norm
+    with its ReLU / ReLU6 fused (and the mask the activation's backward needs)."""
+    m, c = x2.shape
+    width, n = wide_width(c), m * c
     scale = gamma * invstd
-    shift = beta - mean * scale
-    for r in range(x2.shape[0]):
-        for ch in range(x2.shape[1]):
-            y2[r, ch] = x2[r, ch] * scale[ch] + shift[ch]
+    scale_wide, shift_wide = tile(scale, width), tile(beta - mean * scale, width)
+    x1, y1, mask1 = x2.reshape(-1), y2.reshape(-1), mask2.reshape(-1)
+    want_mask = mask1.shape[0] > 0
+    for s0 in range(0, n, width):
+        start = U(s0)
+        for t in range(U(min(width, n - s0))):
+            v = x1[start + t] * scale_wide[t] + shift_wide[t]
+            y1[start + t] = lo if v < lo else (hi if v > hi else v)
+            if want_mask:
+                mask1[start + t] = lo < v < hi
+
+
+@kernel
+def _frozen_backward(gy2, mask2, x2, gamma, mean, invstd, need_dx, need_dg, need_db, dx2, dgamma, dbeta):
+    """Frozen-mode backward of a batch-norm, or of a batch-norm followed by a ReLU/ReLU6 whose forward
+    mask is ``mask2`` (empty: no activation), in one pass."""
+    m, c = gy2.shape
+    width, n = wide_width(c), m * c
+    gi, mu, inv = tile(gamma * invstd, width), tile(mean, width), tile(invstd, width)
+    sum_g = np.zeros(width, np.float64)
+    sum_gx = np.zeros(width, np.float64)
+    g1, x1, dx1, mask1 = gy2.reshape(-1), x2.reshape(-1), dx2.reshape(-1), mask2.reshape(-1)
+    masked = mask1.shape[0] > 0
+    for s0 in range(0, n, width):
+        start = U(s0)
+        for t in range(U(min(width, n - s0))):
+            g = g1[start + t]
+            if masked and not mask1[start + t]:
+                g = np.float32(0.0)
+            sum_g[t] += g
+            if need_dg:
+                sum_gx[t] += g * (x1[start + t] - mu[t]) * inv[t]
+            if need_dx:
+                dx1[start + t] = gi[t] * g
+    if need_db:
+        fold(sum_g, c, dbeta)
+    if need_dg:
+        fold(sum_gx, c, dgamma)
 
 
 @kernel
 def _backward(gy2, x2, gamma, mean, invstd, training, need_dx, need_dg, need_db, dx2, dgamma, dbeta):
+    if not training:
+        no_mask = np.zeros((0, 0), np.bool_)
+        _frozen_backward(gy2, no_mask, x2, gamma, mean, invstd, need_dx, need_dg, need_db, dx2, dgamma, dbeta)
+        return
     m, c = gy2.shape
-    use_x = need_dg or (need_dx and training)
-    sum_g = np.zeros(c, np.float64)
-    sum_gx = np.zeros(c, np.float64)
-    for r in range(m):
-        for ch in range(c):
-            sum_g[ch] += gy2[r, ch]
-        if use_x:
-            for ch in range(c):
-                sum_gx[ch] += gy2[r, ch] * (x2[r, ch] - mean[ch]) * invstd[ch]
+    width, n = wide_width(c), m * c
+    mu, inv = tile(mean, width), tile(invstd, width)
+    g1, x1, dx1 = gy2.reshape(-1), x2.reshape(-1), dx2.reshape(-1)
+    use_x = need_dg or need_dx
+    acc_g = np.zeros(width, np.float64)
+    acc_gx = np.zeros(width, np.float64)
+    for s0 in range(0, n, width):
+        start = U(s0)
+        for t in range(U(min(width, n - s0))):
+            g = g1[start + t]
+            acc_g[t] += g
+            if use_x:
+                acc_gx[t] += g * (x1[start + t] - mu[t]) * inv[t]
+    sum_g, sum_gx = np.empty(c, np.float64), np.empty(c, np.float64)
+    fold(acc_g, c, sum_g)
+    fold(acc_gx, c, sum_gx)
     if need_db:
-        for ch in range(c):
-            dbeta[ch] = sum_g[ch]
+        dbeta[:] = sum_g
     if need_dg:
-        for ch in range(c):
-            dgamma[ch] = sum_gx[ch]
+        dgamma[:] = sum_gx
     if need_dx:
-        for r in range(m):
-            for ch in range(c):
-                gi = gamma[ch] * invstd[ch]
-                if training:
-                    xhat = (x2[r, ch] - mean[ch]) * invstd[ch]
-                    dx2[r, ch] = gi * (gy2[r, ch] - (sum_g[ch] + xhat * sum_gx[ch]) / m)
-                else:
-                    dx2[r, ch] = gi * gy2[r, ch]
+        gi, sg, sgx = tile(gamma * invstd, width), tile(sum_g, width), tile(sum_gx, width)
+        for s0 in range(0, n, width):
+            start = U(s0)
+            for t in range(U(min(width, n - s0))):
+                xhat = (x1[start + t] - mu[t]) * inv[t]
+                dx1[start + t] = gi[t] * (g1[start + t] - (sg[t] + xhat * sgx[t]) / m)
 
 
 def batchnorm_forward(
@@ -129,7 +195,7 @@ def batchnorm_forward(
     else:
         mean = running_mean.copy()
         invstd = (1.0 / np.sqrt(running_var.astype(np.float64) + eps)).astype(np.float32)
-    _normalise(x2, gamma, beta, mean, invstd, y.reshape(-1, c))
+    _normalise(x2, gamma, beta, mean, invstd, -np.inf, np.inf, y.reshape(-1, c), ct.empty(2, np.bool_))
     return y, mean, invstd
 
 

@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workloads.kernels.activation import _clamp_forward, _mask_backward
-from workloads.kernels.norm import _backward, _normalise
-from workloads.kernels.norm_act import _mask_frozen_backward, _normalise_clamp
+from workloads.kernels.norm import _backward, _frozen_backward, _normalise
+
+NO_MASK = np.zeros((0, 0), np.bool_)
 
 
 def _params(rng, c, dtype=np.float32):
@@ -22,9 +23,9 @@ def _params(rng, c, dtype=np.float32):
 def _fused(x2, gy2, params, hi):
     gamma, beta, mean, invstd = params
     y, mask = np.empty_like(x2), np.empty(x2.shape, np.bool_)
-    _normalise_clamp(x2, gamma, beta, mean, invstd, 0.0, hi, y, mask)
+    _normalise(x2, gamma, beta, mean, invstd, 0.0, hi, y, mask)
     dx, dg, db = np.empty_like(x2), np.empty_like(gamma), np.empty_like(gamma)
-    _mask_frozen_backward(gy2, mask, x2, gamma, mean, invstd, True, True, True, dx, dg, db)
+    _frozen_backward(gy2, mask, x2, gamma, mean, invstd, True, True, True, dx, dg, db)
     return y, mask, dx, dg, db
 
 
@@ -40,7 +41,7 @@ def test_fused_equals_separate_kernels_and_numpy(rows, c, relu6, seed):
     y, mask, dx, dg, db = _fused(x2, gy2, params, hi)
     # the two kernels the executor ran before fusion: bit-for-bit the same results
     t, y_ref, m_ref = np.empty_like(x2), np.empty_like(x2), np.empty(x2.shape, np.bool_)
-    _normalise(x2, gamma, beta, mean, invstd, t)
+    _normalise(x2, gamma, beta, mean, invstd, -np.inf, np.inf, t, NO_MASK)
     _clamp_forward(t.reshape(-1), 0.0, hi, y_ref.reshape(-1), m_ref.reshape(-1))
     g = np.empty_like(x2)
     _mask_backward(gy2.reshape(-1), m_ref.reshape(-1), g.reshape(-1))
@@ -71,13 +72,13 @@ def test_fused_gradient_matches_finite_differences(fd_check, hi):
 
     def loss(x, gamma, beta):
         y, mask = np.empty_like(x), np.empty(x.shape, np.bool_)
-        _normalise_clamp(x, gamma, beta, mean, invstd, 0.0, hi, y, mask)
+        _normalise(x, gamma, beta, mean, invstd, 0.0, hi, y, mask)
         return float((y * gy).sum())
 
     y, mask = np.empty_like(x), np.empty(x.shape, np.bool_)
-    _normalise_clamp(x, gamma, beta, mean, invstd, 0.0, hi, y, mask)
+    _normalise(x, gamma, beta, mean, invstd, 0.0, hi, y, mask)
     dx, dg, db = np.empty_like(x), np.empty_like(gamma), np.empty_like(gamma)
-    _mask_frozen_backward(gy, mask, x, gamma, mean, invstd, True, True, True, dx, dg, db)
+    _frozen_backward(gy, mask, x, gamma, mean, invstd, True, True, True, dx, dg, db)
     fd_check(loss, [x, gamma, beta], [dx, dg, db], n_points=5)
 
 
@@ -87,9 +88,9 @@ def test_fused_forward_without_mask_and_backward_subsets(rng):
     gamma, beta, mean, invstd = params
     y_full, mask, dx, dg, db = _fused(x2, x2, params, np.inf)
     y = np.empty_like(x2)
-    _normalise_clamp(x2, gamma, beta, mean, invstd, 0.0, np.inf, y, np.zeros((0, 1), np.bool_))
+    _normalise(x2, gamma, beta, mean, invstd, 0.0, np.inf, y, np.zeros((0, 1), np.bool_))
     np.testing.assert_array_equal(y, y_full)
     db_only = np.empty_like(gamma)
     empty1, empty2 = np.zeros(0, np.float32), np.zeros((0, 0), np.float32)
-    _mask_frozen_backward(x2, mask, empty2, gamma, mean, invstd, False, False, True, empty2, empty1, db_only)
+    _frozen_backward(x2, mask, empty2, gamma, mean, invstd, False, False, True, empty2, empty1, db_only)
     np.testing.assert_array_equal(db_only, db)
