@@ -20,18 +20,42 @@ from workloads.kernels.jit import kernel
 from workloads.kernels.patches import im2col, patch_rows, scatter_rows
 
 BLOCK_ELEMENTS = 262144
-"""float32 elements of one row block of the column matrix (1 MiB): the block stays in the L2 cache
-between im2col and its GEMMs, where a whole-batch column matrix (tens of MB) streams through memory, and
-is tall enough for the weight-gradient GEMM (whose inner dimension is the block's rows) to run at BLAS
-speed. Measured on a 2 MiB-L2 core, mlperf-resnet8 layers at batch 16 (forward / backward ms): 64 KiB
-blocks 0.92 / 2.42 (32 channels, 16x16) and 0.63 / 1.35 (64 channels, 8x8); 1 MiB blocks 0.81 / 1.58 and
-0.56 / 1.17; whole-matrix 0.85 / 1.64 and 0.55 / 1.12."""
+"""Most float32 elements in one row block of the column matrix (1 MiB): the block stays in the L2 cache
+between im2col and its GEMMs, where a whole-batch column matrix (tens of MB) streams through memory."""
+
+SMALL_GEMM_MACS = 1_000_000
+"""OpenBLAS (SciPy's BLAS) runs a GEMM of at most this many multiply-adds through its small-matrix kernels
+on AVX-512 cores, which skip the packing of the operands (``kernel/x86_64/
+sgemm_small_kernel_permit_skylakex.c``: ``M*N*K <= 100^3``; never for a transposed first operand, which
+is why the input-gradient GEMM always packs)."""
+
+MIN_SMALL_ROWS = 128
+"""Fewest rows a backward block is cut to for the small-matrix kernels: the weight-gradient GEMM sums
+over the block's rows and the input-gradient GEMM packs the weights once per block, so short blocks lose
+more than the small kernels win (measured below)."""
+
+
+@kernel
+def _block_rows(kk, cout, backward):
+    """Rows of one column-matrix block of a ``kk``-wide column matrix and ``cout`` output channels.
+
+    Forward: as many rows as keep the block's GEMM within :data:`SMALL_GEMM_MACS`. Backward: the same when
+    that is at least :data:`MIN_SMALL_ROWS` rows, else a full :data:`BLOCK_ELEMENTS` block. Measured at
+    batch 16, one BLAS thread, forward / backward ms, 1 MiB blocks vs these (mlperf-resnet8 layers):
+    16 -> 16 channels at 32x32 1.45 / 3.37 vs 1.17 / 2.70; 32 -> 32 at 16x16 0.89 / 1.91 vs 0.75 / 1.94;
+    64 -> 64 at 8x8 0.75 / 1.55 vs 0.62 / 1.55.
+    """
+    cap = max(BLOCK_ELEMENTS // kk, 16)
+    small = SMALL_GEMM_MACS // (kk * cout)
+    if backward and small < MIN_SMALL_ROWS:
+        return cap
+    return max(min(small, cap), 16)
 
 
 @kernel
 def _forward_blocked(x, w2, kh, kw, sh, sw, pt, pl, oh, ow, col, y2):
     rows, kk = y2.shape[0], w2.shape[0]
-    step = max(BLOCK_ELEMENTS // kk, 16)
+    step = _block_rows(kk, w2.shape[1], False)
     for r0 in range(0, rows, step):
         r1 = min(rows, r0 + step)
         block = col[: r1 - r0]
@@ -42,7 +66,7 @@ def _forward_blocked(x, w2, kh, kw, sh, sw, pt, pl, oh, ow, col, y2):
 @kernel
 def _backward_blocked(gy2, x, w2, kh, kw, sh, sw, pt, pl, oh, ow, need_dx, need_dw, k, col, dx, dw2):
     rows, kk = gy2.shape[0], w2.shape[0]
-    step = max(BLOCK_ELEMENTS // kk, 16)
+    step = _block_rows(kk, w2.shape[1], True)
     if need_dx:
         dx[:] = 0.0
     if need_dw:
