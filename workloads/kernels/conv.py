@@ -26,36 +26,28 @@ between im2col and its GEMMs, where a whole-batch column matrix (tens of MB) str
 SMALL_GEMM_MACS = 1_000_000
 """OpenBLAS (SciPy's BLAS) runs a GEMM of at most this many multiply-adds through its small-matrix kernels
 on AVX-512 cores, which skip the packing of the operands (``kernel/x86_64/
-sgemm_small_kernel_permit_skylakex.c``: ``M*N*K <= 100^3``; never for a transposed first operand, which
-is why the input-gradient GEMM always packs)."""
-
-MIN_SMALL_ROWS = 128
-"""Fewest rows a backward block is cut to for the small-matrix kernels: the weight-gradient GEMM sums
-over the block's rows and the input-gradient GEMM packs the weights once per block, so short blocks lose
-more than the small kernels win (measured below)."""
+sgemm_small_kernel_permit_skylakex.c``: ``M*N*K <= 100^3``, and never with a transposed first operand in
+BLAS's column-major terms: the input-gradient GEMM therefore multiplies by a transposed copy of the
+weights, made once per call, rather than by a transposed view)."""
 
 
 @kernel
-def _block_rows(kk, cout, backward):
-    """Rows of one column-matrix block of a ``kk``-wide column matrix and ``cout`` output channels.
+def _block_rows(kk, cout):
+    """Rows of one block of a ``kk``-wide column matrix with ``cout`` output channels: as many as keep
+    each GEMM of the block (forward, weight gradient, input gradient) within :data:`SMALL_GEMM_MACS`, at
+    least 16, at most :data:`BLOCK_ELEMENTS`.
 
-    Forward: as many rows as keep the block's GEMM within :data:`SMALL_GEMM_MACS`. Backward: the same when
-    that is at least :data:`MIN_SMALL_ROWS` rows, else a full :data:`BLOCK_ELEMENTS` block. Measured at
-    batch 16, one BLAS thread, forward / backward ms, 1 MiB blocks vs these (mlperf-resnet8 layers):
-    16 -> 16 channels at 32x32 1.45 / 3.37 vs 1.17 / 2.70; 32 -> 32 at 16x16 0.89 / 1.91 vs 0.75 / 1.94;
-    64 -> 64 at 8x8 0.75 / 1.55 vs 0.62 / 1.55.
+    Measured at batch 16 with one BLAS thread, forward / backward ms of 1 MiB blocks vs these blocks
+    (mlperf-resnet8 layers): 16 -> 16 channels at 32x32 1.45 / 3.37 vs 1.17 / 2.48; 32 -> 32 at 16x16
+    0.89 / 1.91 vs 0.75 / 1.49; 64 -> 64 at 8x8 0.75 / 1.55 vs 0.64 / 1.42.
     """
-    cap = max(BLOCK_ELEMENTS // kk, 16)
-    small = SMALL_GEMM_MACS // (kk * cout)
-    if backward and small < MIN_SMALL_ROWS:
-        return cap
-    return max(min(small, cap), 16)
+    return max(min(SMALL_GEMM_MACS // (kk * cout), BLOCK_ELEMENTS // kk), 16)
 
 
 @kernel
 def _forward_blocked(x, w2, kh, kw, sh, sw, pt, pl, oh, ow, col, y2):
     rows, kk = y2.shape[0], w2.shape[0]
-    step = _block_rows(kk, w2.shape[1], False)
+    step = _block_rows(kk, w2.shape[1])
     for r0 in range(0, rows, step):
         r1 = min(rows, r0 + step)
         block = col[: r1 - r0]
@@ -66,9 +58,12 @@ def _forward_blocked(x, w2, kh, kw, sh, sw, pt, pl, oh, ow, col, y2):
 @kernel
 def _backward_blocked(gy2, x, w2, kh, kw, sh, sw, pt, pl, oh, ow, need_dx, need_dw, k, col, dx, dw2):
     rows, kk = gy2.shape[0], w2.shape[0]
-    step = _block_rows(kk, w2.shape[1], True)
+    step = _block_rows(kk, w2.shape[1])
     if need_dx:
         dx[:] = 0.0
+        w2t = np.ascontiguousarray(w2.T)
+    else:
+        w2t = np.zeros((0, 0), np.float32)
     if need_dw:
         acc = np.zeros((kk, k), np.float32)
     else:
@@ -82,7 +77,7 @@ def _backward_blocked(gy2, x, w2, kh, kw, sh, sw, pt, pl, oh, ow, need_dx, need_
             part = np.ascontiguousarray(gyb[:, :k]) if k < gyb.shape[1] else gyb
             acc += np.dot(block.T, part)
         if need_dx:
-            np.dot(gyb, w2.T, block)
+            np.dot(gyb, w2t, block)
             scatter_rows(block, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, 0, dx.shape[3], dx)
     if need_dw:
         dw2[:, :k] = acc
