@@ -11,9 +11,10 @@ gradient by its share of the batch (``n_half / B``), so the batch gradient is th
 added in a fixed order (first half + second half); the optimizer then updates once.
 
 Determinism: whether a step splits depends only on the batch size and the batch-norm mode, never on the
-machine or on timing, and each half computes into its own buffers, so the same scenario gives the same
-numbers bit for bit on every machine. They differ from an unsplit step only by the order of floating-point
-sums (the weight-gradient sums over the batch are done per half, then added).
+machine, its core count or timing, and each half computes into its own buffers, so the same scenario gives
+the same numbers bit for bit run after run (across CPUs only as far as their BLAS kernels round alike).
+They differ from an unsplit step only by the order of floating-point sums (the weight-gradient sums over
+the batch are done per half, then added).
 
 Training-mode batch-norm (pretraining) normalises with statistics of the whole batch, which couples the
 halves: such steps never split.
@@ -45,8 +46,8 @@ Handing a half to the worker thread costs about 0.1-0.3 ms (a thread wake-up, an
 call loops sharing the GIL), which a small step does not win back; and dense layers gain nothing, since
 their GEMMs are already large enough for BLAS to use both cores. Measured with
 ``benchmarks/bench_train_step.py``-style steps on 2 cores (split / whole step time): lenet-digits (23,040
-conv MACs per sample) 1.42 at batch 32 (0.74 M), 0.93 at 64 (1.5 M), 0.80 at 96 (2.2 M), 0.67 at 192
-(4.4 M); mlperf-dscnn 0.73 at batch 8 (21 M); the dense-only mlperf-autoencoder 1.87 at batch 32 and 1.08
+conv MACs per sample) 1.73 at batch 32 (0.74 M), 1.22 at 64 (1.5 M), 0.95 at 96 (2.2 M), 0.75 at 192
+(4.4 M); mlperf-dscnn 0.69 at batch 8 (21 M); the dense-only mlperf-autoencoder 1.62 at batch 32 and 1.08
 at 128. The threshold leaves the marginal cases unsplit.
 """
 
@@ -58,7 +59,7 @@ def splits(batch: int, state: TrainState) -> bool:
 
     Yes when ``batch`` is at least :data:`SPLIT_MIN_BATCH`, the step's forward convolution MACs at least
     :data:`SPLIT_MIN_CONV_MACS` and no batch-norm runs in training mode: a rule on the graph and the
-    batch only, never on the machine, so every machine computes the same numbers.
+    batch only, never on the machine, so every machine splits the same steps the same way.
     """
     if batch < SPLIT_MIN_BATCH or state.batchnorm == "train":
         return False
