@@ -122,6 +122,17 @@ def test_conv_matches_reference_property(n, hw, kernel, stride, pads, kind, widt
     _check(x, w, b, stride, pads, groups, r, k_out=max(1, round(k_frac * cout)))
 
 
+@pytest.mark.parametrize("stride, pads, k_out", [((1, 1), (1, 1, 1, 1), None), ((2, 1), (0, 2, 1, 0), 40)])
+def test_column_matrix_in_many_blocks_matches_reference(rng, stride, pads, k_out):
+    # 64 output channels of a 144-wide column matrix: blocks of 108 rows (the small-GEMM size), which
+    # start mid-image and mid-row, so every block boundary of the gather, the scatter and the summed
+    # weight gradient is crossed
+    x, w, b = _case(rng, 2, 29, 13, 16, 64, (3, 3), stride, pads, 1)
+    rows = conv2d_forward(x, w, b, stride=stride, padding=pads).shape[:3]
+    assert np.prod(rows) > 3 * (1_000_000 // (3 * 3 * 16 * 64))
+    _check(x, w, b, stride, pads, 1, rng, k_out=k_out)
+
+
 def test_flags_bias_only_and_preallocated(rng):
     x, w, b = _case(rng, 2, 5, 5, 3, 4, (3, 3), (1, 1), (1, 1, 1, 1), 1)
     gy = rng.standard_normal((2, 5, 5, 4)).astype(np.float32)
