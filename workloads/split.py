@@ -36,20 +36,23 @@ from workloads.step import StepProgram, TrainState
 if TYPE_CHECKING:
     from workloads.network import Network
 
-SPLIT_MIN_BATCH = 8
+SPLIT_MIN_BATCH = 2
 """Smallest batch a training step splits into two concurrent halves (smaller: one program, one thread)."""
 
-SPLIT_MIN_CONV_MACS = 4_000_000
+SPLIT_MIN_CONV_MACS = 8_000_000
 """Smallest forward convolution work of a step (batch x convolution MACs per sample) that splits.
 
 Handing a half to the worker thread costs about 0.1-0.3 ms (a thread wake-up, and both halves' Python
 call loops sharing the GIL), which a small step does not win back; and dense layers gain nothing, since
 their GEMMs are already large enough for BLAS to use both cores. Measured with
-``benchmarks/bench_train_step.py``-style steps on 2 cores (split / whole step time): lenet-digits (23,040
-conv MACs per sample) 1.73 at batch 32 (0.74 M), 1.22 at 64 (1.5 M), 0.95 at 96 (2.2 M), 0.75 at 192
-(4.4 M); mlperf-dscnn 0.69 at batch 8 (21 M); the dense-only mlperf-autoencoder 1.62 at batch 32 and 1.08
-at 128. The threshold leaves the marginal cases unsplit.
+``benchmarks/bench_train_step.py``-style steps on 2 cores (split / whole step time, forward convolution
+MACs of the step): mlperf-resnet8 0.78 at batch 2 (25 M), 0.63 at 4, 0.57 at 8; mlperf-dscnn 1.30 at batch
+2 (5.3 M), 0.99 at 4 (10.6 M), 0.80 at 6 (16 M), 0.75 at 8; lenet-digits 1.73 at batch 32 (0.74 M), 1.22
+at 64, 0.95 at 96 (2.2 M), 0.75 at 192 (4.4 M); the dense-only mlperf-autoencoder 1.62 at batch 32 and
+1.08 at 128. The threshold keeps dscnn's batch 2 whole and gives up lenet's wide batches, which models
+with many small layers (more calls per step) would not win back.
 """
+
 
 T = TypeVar("T")
 
