@@ -1,8 +1,11 @@
 """int8 forward passes of conv2d and dense: int8 in, int32 accumulate, requantise to int8 out.
 
 Scheme in :mod:`workloads.kernels.quant`. The accumulator ``sum (x_q - x_zp) * W_q + b_q`` is
-formed by a float64 GEMM: every product and partial sum is an integer below 2**53, so it equals
-the int32 accumulation bit for bit (the wrapper refuses reductions long enough to overflow int32).
+formed by a float GEMM whose every product and partial sum is an exact integer, so it equals the int32
+accumulation bit for bit: float32 while ``K * 255 * 127 < 2**24`` (a reduction over up to 518 inputs),
+float64 (exact below 2**53) beyond; the wrapper refuses reductions long enough to overflow int32. The
+GEMM runs over row blocks of the column matrix sized as in :mod:`workloads.kernels.conv`, each block
+requantised as soon as it is multiplied.
 Requantisation multiplies by ``x_scale * w_scale[c] / y_scale`` in float64 and rounds half to even,
 which can differ from TFLite's fixed-point multiplier by one level. The backward is the fp32 one,
 fed with dequantised weights and activations.
@@ -11,29 +14,42 @@ fed with dequantised weights and activations.
 from collections.abc import Sequence
 
 import numpy as np
+from numba import uint64 as U
 
 from workloads.kernels import contract as ct
-from workloads.kernels.conv import conv2d_output_shape
+from workloads.kernels.conv import _block_rows, conv2d_output_shape
 from workloads.kernels.jit import kernel
-from workloads.kernels.patches import im2col
+from workloads.kernels.patches import patch_rows
 from workloads.kernels.quant import INT8, check_qparams
+from workloads.kernels.wide import tile, wide_width
 
 
 @kernel
-def _gemm_acc(xc, wq, bq, sh, sw, pt, pl, oh, ow, groups, col, acc2):
-    kh, kw, cg, cout = wq.shape
-    cog = cout // groups
-    w2 = wq.reshape(kh * kw * cg, cout).astype(np.float64)
-    for g in range(groups):
-        im2col(xc, kh, kw, sh, sw, pt, pl, oh, ow, g * cg, cg, col)
-        part = np.dot(col, np.ascontiguousarray(w2[:, g * cog : (g + 1) * cog]))
-        for r in range(acc2.shape[0]):
-            for o in range(cog):
-                acc2[r, g * cog + o] = np.int32(part[r, o]) + bq[g * cog + o]
+def _gemm_requantize(xc, w3, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, oh, ow, y2):
+    """Blocks of the column matrix of ``xc`` (``x_q - x_zero_point`` as floats) times each group's
+    weights ``w3[g]``, requantised into ``y2`` block by block (no whole-batch column matrix)."""
+    groups, kk, cog = w3.shape
+    rows, cg = y2.shape[0], kk // (kh * kw)
+    step = _block_rows(kk, cog)
+    col = np.empty((step, kk), xc.dtype)
+    part = np.empty((step, cog), xc.dtype)
+    yg = np.empty((step if groups > 1 else 0, cog), np.int8)
+    for r0 in range(0, rows, step):
+        r1 = min(rows, r0 + step)
+        block, part_b = col[: r1 - r0], part[: r1 - r0]
+        for g in range(groups):
+            o0 = g * cog
+            patch_rows(xc, kh, kw, sh, sw, pt, pl, oh, ow, r0, r1, g * cg, cg, block)
+            np.dot(block, w3[g], part_b)
+            if groups == 1:
+                _requantize(part_b, bq, mult, zp, lo, hi, y2[r0:r1])
+            else:
+                _requantize(part_b, bq[o0 : o0 + cog], mult[o0 : o0 + cog], zp, lo, hi, yg[: r1 - r0])
+                y2[r0:r1, o0 : o0 + cog] = yg[: r1 - r0]
 
 
 @kernel
-def _depthwise_acc(xq, zp, wq, bq, sh, sw, pt, pl, acc):
+def _depthwise_acc(xq, zp, wq, sh, sw, pt, pl, acc):
     n, h, wd, c = xq.shape
     kh, kw = wq.shape[0], wq.shape[1]
     oh, ow = acc.shape[1], acc.shape[2]
@@ -41,7 +57,7 @@ def _depthwise_acc(xq, zp, wq, bq, sh, sw, pt, pl, acc):
         for i in range(oh):
             for j in range(ow):
                 for ch in range(c):
-                    acc[b, i, j, ch] = bq[ch]
+                    acc[b, i, j, ch] = 0
                 for p in range(kh):
                     ih = i * sh - pt + p
                     if ih < 0 or ih >= h:
@@ -55,11 +71,18 @@ def _depthwise_acc(xq, zp, wq, bq, sh, sw, pt, pl, acc):
 
 
 @kernel
-def _requantize(acc2, mult, zp, lo, hi, y2):
-    for r in range(acc2.shape[0]):
-        for c in range(acc2.shape[1]):
-            v = np.rint(acc2[r, c] * mult[c]) + zp
-            y2[r, c] = np.int8(min(max(v, lo), hi))
+def _requantize(acc2, bq, mult, zp, lo, hi, y2):
+    """``y2 = clip(rint((acc2 + bq) * mult) + zp, lo, hi)`` per channel, over wide rows; ``acc2`` holds
+    integers (int32, or floats that are exact integers), ``bq`` the int32 bias."""
+    m, c = acc2.shape
+    width, n = wide_width(c), m * c
+    bq_wide, mult_wide = tile(bq, width), tile(mult, width)
+    acc1, y1 = acc2.reshape(-1), y2.reshape(-1)
+    for s0 in range(0, n, width):
+        start = U(s0)
+        for t in range(U(min(width, n - s0))):
+            v = np.rint((np.int32(acc1[start + t]) + bq_wide[t]) * mult_wide[t]) + zp
+            y1[start + t] = np.int8(min(max(v, lo), hi))
 
 
 @kernel
@@ -136,16 +159,21 @@ def conv2d_int8_forward(
     sh, sw = ct.pair(stride, "stride")
     pt, _, pl, _ = ct.pads(padding)
     y = ct.output(out, "out", yshape, INT8)
-    acc = np.empty(yshape, np.int32)
-    if groups == cin == cout and cg == 1:
-        _depthwise_acc(x_q, np.int32(x_zero_point), weight_q, bq, sh, sw, pt, pl, acc)
-    else:
-        xc = x_q.astype(np.float64) - x_zero_point
-        col = np.empty((n * yshape[1] * yshape[2], kh * kw * cg), np.float64)
-        _gemm_acc(xc, weight_q, bq, sh, sw, pt, pl, yshape[1], yshape[2], groups, col, acc.reshape(-1, cout))
     mult = float(x_scale) * w_scale.astype(np.float64) / float(y_scale)
     lo, hi = _clamp(activation, y_scale, y_zero_point)
-    _requantize(acc.reshape(-1, cout), mult, float(y_zero_point), lo, hi, y.reshape(-1, cout))
+    zp = float(y_zero_point)
+    y2 = y.reshape(-1, cout)
+    if groups == cin == cout and cg == 1:
+        acc = np.empty(yshape, np.int32)
+        _depthwise_acc(x_q, np.int32(x_zero_point), weight_q, sh, sw, pt, pl, acc)
+        _requantize(acc.reshape(-1, cout), bq, mult, zp, lo, hi, y2)
+        return y
+    # float32 sums of these integer products are exact while every partial sum stays below 2**24
+    exact = np.float32 if kh * kw * cg * 255 * 127 < 2**24 else np.float64
+    xc = x_q.astype(exact) - exact(x_zero_point)
+    kk, cog = kh * kw * cg, cout // groups
+    w3 = np.ascontiguousarray(weight_q.reshape(kk, groups, cog).transpose(1, 0, 2), dtype=exact)
+    _gemm_requantize(xc, w3, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, yshape[1], yshape[2], y2)
     return y
 
 

@@ -90,6 +90,36 @@ def test_int8_conv_is_exact_integer_math_and_close_to_float(rng, cin, cout, k, s
     np.testing.assert_array_equal(relu_int8(yq, yzp), yr)
 
 
+@pytest.mark.parametrize("cin", [57, 256])
+def test_int8_conv_accumulates_exactly_at_extreme_values(rng, cin):
+    # every input at the far end from the zero point (x_q - zp = 255) and weights at +-127, so the
+    # accumulator is huge; a bias cancels it to a small offset and the unit multiplier outputs that offset,
+    # so an accumulation off by one shows. K = 513 sums in float32 (partial sums below 2**24); K = 2304 needs
+    # float64 (a float32 BLAS GEMM of these values is off by up to 4)
+    xq = np.full((2, 3, 3, cin), 127, np.int8)
+    wq = rng.choice(np.array([-127, 127], np.int8), (3, 3, cin, 5), p=[0.05, 0.95])
+    offset = rng.integers(-100, 100, 5)
+    acc = int_conv_ref(xq, -128, wq, np.zeros(5, np.int64), (1, 1), (0, 0, 0, 0), 1)[0, 0, 0]
+    bq = (offset - acc).astype(np.int32)
+    ones = np.ones(5, np.float32)
+    yq = conv2d_int8_forward(
+        xq, wq, bq, x_scale=1.0, x_zero_point=-128, w_scale=ones, y_scale=1.0, y_zero_point=0
+    )
+    np.testing.assert_array_equal(yq.reshape(2, 5), np.broadcast_to(offset, (2, 5)))
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_int8_conv_column_matrix_in_many_blocks(rng, groups):
+    # 64 output channels of a 144-wide column matrix per group: blocks of 108 rows, starting mid-row
+    x, w, b, xs, xzp, xq, wq, ws, bq = _qcase(rng, (2, 29, 13, 16 * groups), (3, 3, 16, 64))
+    yf = conv2d_forward(x, w, b, padding=1, groups=groups)
+    ys, yzp = activation_qparams(yf.min(), yf.max())
+    kw = dict(x_scale=xs, x_zero_point=xzp, w_scale=ws, y_scale=ys, y_zero_point=yzp)
+    yq = conv2d_int8_forward(xq, wq, bq, padding=1, groups=groups, **kw)
+    acc = int_conv_ref(xq, xzp, wq, bq.astype(np.int64), (1, 1), (1, 1, 1, 1), groups)
+    np.testing.assert_array_equal(yq, requant_ref(acc, xs, ws, ys, yzp))
+
+
 def test_int8_dense_matches_integer_reference(rng):
     x, w, b, xs, xzp, xq, wq, ws, bq = _qcase(rng, (5, 12), (12, 7))
     yf = x @ w + b
