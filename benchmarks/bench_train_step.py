@@ -190,11 +190,14 @@ def main() -> None:
     )
     for name in sys.argv[1:] or MODELS:
         graph = build_model(name)
-        classes = graph.output.output_shape[0]
+        classify = graph.loss == "softmax_cross_entropy"
         for batch in BATCHES:
             rng = np.random.default_rng(0)
             x = rng.random((batch, *graph.input_shape)).astype(np.float32)
-            y = rng.integers(0, classes, batch)
+            if classify:
+                y = rng.integers(0, graph.output.output_shape[0], batch)
+            else:  # a regression model (the autoencoder): mean squared error against float targets
+                y = rng.random((batch, *graph.output.output_shape)).astype(np.float32)
             net = Network(graph, seed=0)
             plan = TrainingPlan(update="full", optimizer="sgd", batch_size=batch, learning_rate=1e-4)
             state = net.trainer(plan)
@@ -204,9 +207,11 @@ def main() -> None:
             tx = torch.from_numpy(x.transpose(0, 3, 1, 2).copy() if x.ndim == 4 else x.copy())
             ty = torch.from_numpy(y)
 
-            def tstep(model=model, opt=opt, tx=tx, ty=ty):
+            loss_fn = torch.nn.functional.cross_entropy if classify else torch.nn.functional.mse_loss
+
+            def tstep(model=model, opt=opt, tx=tx, ty=ty, loss_fn=loss_fn):
                 opt.zero_grad(set_to_none=False)
-                loss = torch.nn.functional.cross_entropy(model(tx), ty)
+                loss = loss_fn(model(tx), ty)
                 loss.backward()
                 opt.step()
 
