@@ -16,7 +16,8 @@ import numpy as np
 
 from workloads.graph import Node
 from workloads.kernels.activation import _clamp_forward, _mask_backward
-from workloads.kernels.conv import _backward_im2col, _depthwise_backward, _depthwise_forward, _forward_im2col
+from workloads.kernels.conv import _backward_im2col, _forward_im2col
+from workloads.kernels.depthwise import _depthwise_backward, _depthwise_forward
 from workloads.kernels.elementwise import _add
 from workloads.kernels.gemm import bias_grad, input_grad, linear_forward, weight_grad
 from workloads.kernels.norm import _backward as _bn_backward

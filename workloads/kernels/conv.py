@@ -3,7 +3,7 @@
 Three paths, chosen by the public wrappers:
 
 - pointwise (1x1, stride 1, no padding, groups 1): a direct GEMM on the (N*H*W, C) view;
-- depthwise (groups == C_in == C_out): a direct loop, which is cheap;
+- depthwise (groups == C_in == C_out): direct loops (:mod:`workloads.kernels.depthwise`);
 - everything else: im2col into a workspace, one GEMM per group, col2im for the input gradient.
 
 Sparse update: ``trained_out_channels=k`` computes the weight gradient of the first ``k`` output
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from workloads.kernels import contract as ct
+from workloads.kernels.depthwise import _depthwise_backward, _depthwise_forward
 from workloads.kernels.gemm import add_bias, bias_grad, input_grad, linear_forward, weight_grad
 from workloads.kernels.jit import kernel
 from workloads.kernels.patches import im2col, patch_rows, scatter_rows
@@ -128,61 +129,6 @@ def _backward_im2col(gy2, x, w, sh, sw, pt, pl, oh, ow, groups, need_dx, need_dw
             wg = w2 if groups == 1 else np.ascontiguousarray(w2[:, o0 : o0 + cog])
             input_grad(gyg, wg, col)
             scatter_rows(col, kh, kw, sh, sw, pt, pl, oh, ow, 0, col.shape[0], g * cg, cg, dx)
-
-
-@kernel
-def _depthwise_forward(x, w, bias, sh, sw, pt, pl, y):
-    n, h, wd, c = x.shape
-    kh, kw = w.shape[0], w.shape[1]
-    oh, ow = y.shape[1], y.shape[2]
-    for b in range(n):
-        for i in range(oh):
-            for j in range(ow):
-                for ch in range(c):
-                    y[b, i, j, ch] = bias[ch] if bias.shape[0] > 0 else 0.0
-            for p in range(kh):
-                ih = i * sh - pt + p
-                if ih < 0 or ih >= h:
-                    continue
-                for j in range(ow):
-                    for q in range(kw):
-                        iw = j * sw - pl + q
-                        if iw < 0 or iw >= wd:
-                            continue
-                        for ch in range(c):
-                            y[b, i, j, ch] += x[b, ih, iw, ch] * w[p, q, 0, ch]
-
-
-@kernel
-def _depthwise_backward(gy, x, w, sh, sw, pt, pl, need_dx, need_dw, k, dx, dw):
-    n, oh, ow, c = gy.shape
-    kh, kw = w.shape[0], w.shape[1]
-    h, wd = (dx.shape[1], dx.shape[2]) if need_dx else (x.shape[1], x.shape[2])
-    acc = np.zeros((kh, kw, k if need_dw else 0), np.float64)
-    if need_dx:
-        dx[:] = 0.0
-    for b in range(n):
-        for i in range(oh):
-            for p in range(kh):
-                ih = i * sh - pt + p
-                if ih < 0 or ih >= h:
-                    continue
-                for j in range(ow):
-                    for q in range(kw):
-                        iw = j * sw - pl + q
-                        if iw < 0 or iw >= wd:
-                            continue
-                        if need_dx:
-                            for ch in range(c):
-                                dx[b, ih, iw, ch] += w[p, q, 0, ch] * gy[b, i, j, ch]
-                        if need_dw:
-                            for ch in range(k):
-                                acc[p, q, ch] += x[b, ih, iw, ch] * gy[b, i, j, ch]
-    if need_dw:
-        for p in range(kh):
-            for q in range(kw):
-                for ch in range(k):
-                    dw[p, q, 0, ch] = acc[p, q, ch]
 
 
 def conv2d_output_shape(

@@ -95,6 +95,9 @@ def test_depthwise_and_pointwise_paths(rng):
     x, w, b = _case(rng, 2, 6, 5, 4, 4, (3, 3), (1, 1), (1, 1, 1, 1), 4)
     _check(x, w, b, (1, 1), (1, 1, 1, 1), 4, rng)
     _check(x, w, b, (2, 1), (1, 1, 0, 2), 4, rng, k_out=2)
+    # depthwise past ROW_RUN_MAX_CHANNELS: the per-pixel loops at stride 1 too
+    x, w, b = _case(rng, 2, 5, 4, 40, 40, (3, 3), (1, 1), (1, 1, 1, 1), 40)
+    _check(x, w, b, (1, 1), (1, 1, 1, 1), 40, rng, k_out=7)
     x, w, b = _case(rng, 2, 4, 3, 5, 6, (1, 1), (1, 1), (0, 0, 0, 0), 1)
     _check(x, w, b, (1, 1), (0, 0, 0, 0), 1, rng)
     _check(x, w, b, (1, 1), (0, 0, 0, 0), 1, rng, k_out=3)
