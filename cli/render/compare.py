@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -21,9 +22,29 @@ def _life(seconds: float) -> str:
 
 
 def render_comparison(result: PlanComparison, out: Console) -> None:
+    table = _table(result, compact=False)
+    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
+    if natural > out.width:  # e.g. with --accuracy in an 80-column terminal
+        table = _table(result, compact=True)
+    out.print(table)
+    best = result.longest_living
+    if best is None:
+        out.print("[bold red]no plan fits[/]: see tinyemu plan for what overflows and what would fit")
+    else:
+        ties = sum(1 for p in result.plans if p.feasible and p.lifetime_s == best.lifetime_s)
+        why = f"{_life(best.lifetime_s)}" + (
+            ", the least energy of the plans that live as long" if ties > 1 else ""
+        )
+        out.print(f"longest-living plan that fits: [bold]{best.label}[/] ({why})")
+
+
+def _table(result: PlanComparison, compact: bool) -> Table:
+    """The comparison table; ``compact``: no borders, one space between columns (fits 80 columns)."""
     best = result.longest_living
     with_accuracy = any(p.accuracy_after is not None for p in result.plans)
-    table = Table(title=f"{result.model} on {result.device}: plans compared ({result.scenario})")
+    title = f"{result.model} on {result.device}: plans compared ({result.scenario})"
+    borderless = dict(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
+    table = Table(title=title, **(borderless if compact else {}))
     columns = ["plan", "fits", "SRAM", "step", "E/sample", "lifetime", "E/life", "ends by"]
     columns += ["accuracy"] if with_accuracy else []
     table.caption = (
@@ -34,7 +55,7 @@ def render_comparison(result: PlanComparison, out: Console) -> None:
         table.add_column(
             col,
             justify="left" if col in ("plan", "ends by") else "right",
-            no_wrap=col != "plan",
+            no_wrap=col not in ("plan", "ends by" if compact else "plan"),
             min_width=max(len(part) for p in result.plans for part in p.label.split(", "))
             if col == "plan"
             else None,
@@ -57,12 +78,4 @@ def render_comparison(result: PlanComparison, out: Console) -> None:
                 "-" if p.accuracy_after is None else f"{p.accuracy_before:.3f}->{p.accuracy_after:.3f}"
             )
         table.add_row(*cells)
-    out.print(table)
-    if best is None:
-        out.print("[bold red]no plan fits[/]: see tinyemu plan for what overflows and what would fit")
-    else:
-        ties = sum(1 for p in result.plans if p.feasible and p.lifetime_s == best.lifetime_s)
-        why = f"{_life(best.lifetime_s)}" + (
-            ", the least energy of the plans that live as long" if ties > 1 else ""
-        )
-        out.print(f"longest-living plan that fits: [bold]{best.label}[/] ({why})")
+    return table

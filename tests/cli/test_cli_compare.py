@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 
 def test_compare_json_has_every_plan_and_the_pick(cli):
     result = cli("compare", "-s", "examples/kws_coin_cell.toml", "--horizon", "90d", "--json")
@@ -30,6 +32,18 @@ def test_compare_with_accuracy_trains_each_plan(cli):
     )
     assert result.code == 0, result.err
     assert "accuracy" in result.out and "->" in result.out
+
+
+@pytest.mark.parametrize("columns", [80, 140])
+def test_compare_table_keeps_every_label_and_figure_whole_in_a_narrow_terminal(cli, columns):
+    result = cli("compare", "-s", "examples/kws_coin_cell.toml", "--horizon", "90d", columns=columns)
+    assert result.code == 0, result.err
+    assert max(len(line) for line in result.out.splitlines()) <= columns
+    assert "…" not in result.out
+    labels = ("scenario plan", "update=bias", "update=last:1", "update=full")
+    for text in (*labels, "E/life", "ends by", "horizon"):
+        assert text in result.out
+    assert "figures too" in result.out  # the caption's end: nothing cropped at the right edge
 
 
 def test_a_bad_variant_is_exit_2(cli):
