@@ -10,13 +10,35 @@ import math
 import sys
 from typing import Any
 
+from rich import box
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 
 def console() -> Console:
     """The one terminal object of a command (stdout; width from the terminal or $COLUMNS)."""
     return Console(highlight=False)
+
+
+def print_table(out: Console, table: Table) -> None:
+    """Print ``table``; one that cannot fit the terminal (80 columns, say) even with its wrappable cells
+    wrapped prints borderless with one space between columns, so that its cells stay whole rather than
+    cut to an ellipsis."""
+    for column in table.columns:  # a cell too long for its column breaks onto the next line, never "…"
+        column.overflow = "fold"
+    out.print(borderless(table) if too_wide(out, table) else table)
+
+
+def borderless(table: Table) -> Table:
+    """``table`` restyled in place without borders, one space between columns; returns it."""
+    table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 0)
+    return table
+
+
+def too_wide(out: Console, table: Table) -> bool:
+    """Whether ``table`` needs more columns than the terminal has, even with its wrappable cells wrapped."""
+    return out.measure(table, options=out.options.update_width(10_000)).minimum > out.width
 
 
 def error(message: str) -> None:

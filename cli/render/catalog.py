@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from cli.render import si
+from cli.render import print_table, si
 
 
 def render_models(rows: list[dict[str, Any]], out: Console) -> None:
@@ -22,7 +22,7 @@ def render_models(rows: list[dict[str, Any]], out: Console) -> None:
             "x".join(map(str, r["input_shape"])),
             r["description"],
         )
-    out.print(table)
+    print_table(out, table)
 
 
 def render_devices(rows: list[dict[str, Any]], out: Console) -> None:
@@ -38,4 +38,4 @@ def render_devices(rows: list[dict[str, Any]], out: Console) -> None:
             f"{r['flash_bytes'] // 1024:,} KiB",
             r.get("description", ""),
         )
-    out.print(table)
+    print_table(out, table)

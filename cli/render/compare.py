@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cli.render import si
+from cli.render import print_table, si
 
 if TYPE_CHECKING:
     from emu.comparison import PlanComparison
@@ -22,11 +21,7 @@ def _life(seconds: float) -> str:
 
 
 def render_comparison(result: PlanComparison, out: Console) -> None:
-    table = _table(result, compact=False)
-    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
-    if natural > out.width:  # e.g. with --accuracy in an 80-column terminal
-        table = _table(result, compact=True)
-    out.print(table)
+    print_table(out, _table(result))
     best = result.longest_living
     if best is None:
         out.print("[bold red]no plan fits[/]: see tinyemu plan for what overflows and what would fit")
@@ -38,13 +33,11 @@ def render_comparison(result: PlanComparison, out: Console) -> None:
         out.print(f"longest-living plan that fits: [bold]{best.label}[/] ({why})")
 
 
-def _table(result: PlanComparison, compact: bool) -> Table:
-    """The comparison table; ``compact``: no borders, one space between columns (fits 80 columns)."""
+def _table(result: PlanComparison) -> Table:
     best = result.longest_living
     with_accuracy = any(p.accuracy_after is not None for p in result.plans)
     title = f"{result.model} on {result.device}: plans compared ({result.scenario})"
-    borderless = dict(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
-    table = Table(title=title, **(borderless if compact else {}))
+    table = Table(title=title)
     columns = ["plan", "fits", "SRAM", "step", "E/sample", "lifetime", "E/life", "ends by"]
     columns += ["accuracy"] if with_accuracy else []
     table.caption = (
@@ -55,7 +48,7 @@ def _table(result: PlanComparison, compact: bool) -> Table:
         table.add_column(
             col,
             justify="left" if col in ("plan", "ends by") else "right",
-            no_wrap=col not in ("plan", "ends by" if compact else "plan"),
+            no_wrap=col not in ("plan", "ends by"),
             min_width=max(len(part) for p in result.plans for part in p.label.split(", "))
             if col == "plan"
             else None,

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from cli.render import compact
+from cli.render import compact, print_table
 
 
 def _shape(shape: list[int]) -> str:
@@ -45,7 +45,7 @@ def render_inspect(doc: dict[str, Any], out: Console) -> None:
             compact(layer["macs"]),
             _trains(layer["trains"], layer["kind"]),
         )
-    out.print(table)
+    print_table(out, table)
     out.print(
         f"{len(doc['layers'])} layers, {doc['params']:,} parameters ({doc['trained_params']:,} trained), "
         f"{doc['macs']:,} MACs per sample"

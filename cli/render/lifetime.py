@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from cli.render import render_notes, si
+from cli.render import print_table, render_notes, si
 
 if TYPE_CHECKING:
     from emu.lifetime_result import LifetimeResult
@@ -75,7 +75,7 @@ def render_lifetime(result: LifetimeResult, out: Console) -> None:
         + (f" of {d['flash_endurance_cycles']:,}" if d["flash_endurance_cycles"] else ""),
     )
     summary.add_row("final state of charge", f"{100 * (d['final_soc'] or 0):.1f} %")
-    out.print(summary)
+    print_table(out, summary)
     phases = Table(title="Energy over the whole life (chip side)")
     phases.add_column("phase")
     phases.add_column("energy", justify="right")
@@ -85,7 +85,7 @@ def render_lifetime(result: LifetimeResult, out: Console) -> None:
         phases.add_row(name, si(value, "J"), f"{100 * value / total:.1f} %" if total > 0 else "-")
     phases.add_row("chip total (currents at the chip's rated voltage)", si(total, "J"), "")
     phases.add_row("drawn from the supply (at the cell's own voltage)", si(d["supply_energy_j"], "J"), "")
-    out.print(phases)
+    print_table(out, phases)
     render_notes(d, out)
 
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cli.render import compact, kib
+from cli.render import compact, kib, print_table
 
 if TYPE_CHECKING:
     from emu.planning import PlanResult
@@ -46,7 +46,7 @@ def render_plan(result: PlanResult, out: Console, all_layers: bool = False) -> N
             f"{total / 1024:,.1f} KiB",
             Text(f"{100 * used / total:.1f} %", style=style),
         )
-    out.print(totals)
+    print_table(out, totals)
 
     peak = m.program.tasks[m.peak_task] if m.program.tasks else None
     where = f" at task {peak.index}: {peak.action} of {peak.layer}" if peak else ""
@@ -61,7 +61,7 @@ def render_plan(result: PlanResult, out: Console, all_layers: bool = False) -> N
             "flash" if key == "frozen_weights_flash" else f"{100 * value / max(m.peak_sram_bytes, 1):.1f} %"
         )
         breakdown.add_row(CATEGORY_LABELS.get(key, key), f"{value:,}", share)
-    out.print(breakdown)
+    print_table(out, breakdown)
 
     layers = list(m.layers)
     shown = (
@@ -101,7 +101,7 @@ def render_plan(result: PlanResult, out: Console, all_layers: bool = False) -> N
         )
     for i in range(len(ordered)):
         table.add_row(*(compact(v[i]) if isinstance(v[i], int) else v[i] for v in columns.values()))
-    out.print(table)
+    print_table(out, table)
     render_verdict(result, out)
 
 
@@ -137,7 +137,7 @@ def render_verdict(result: PlanResult, out: Console) -> None:
             table.add_column(col, justify="right" if col == "bytes" else "left")
         for name, size, category, layer in v.contributors:
             table.add_row(name, CATEGORY_LABELS.get(category, category), layer, f"{size:,}")
-        out.print(table)
+        print_table(out, table)
     if v.suggestions:
         table = Table(title="What would make it fit")
         for col in ("change", "peak SRAM", "saves", "flash", "fits"):
@@ -150,4 +150,4 @@ def render_verdict(result: PlanResult, out: Console) -> None:
                 f"{sug.flash_used_bytes:,}",
                 Text("yes", "green") if sug.fits else Text("no", "red"),
             )
-        out.print(table)
+        print_table(out, table)

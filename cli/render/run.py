@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from cli.render import kib, render_notes, si
+from cli.render import kib, print_table, render_notes, si
 
 if TYPE_CHECKING:
     from emu.simulation import SimulationResult
@@ -30,7 +30,7 @@ def render_run(result: SimulationResult, out: Console, all_layers: bool = False)
     totals.add_column("energy", justify="right")
     totals.add_row("one step", si(d["step_time_s"], "s"), si(d["step_energy_j"], "J"))
     totals.add_row("session", si(d["session_time_s"], "s"), si(d["session_energy_j"], "J"))
-    out.print(totals)
+    print_table(out, totals)
 
     components = Table(title="Energy by component (session)")
     components.add_column("component")
@@ -38,7 +38,7 @@ def render_run(result: SimulationResult, out: Console, all_layers: bool = False)
     components.add_column("share", justify="right")
     for name, value in d["energy_by_component_j"].items():
         components.add_row(name, si(value, "J"), _share(value, d["session_energy_j"]))
-    out.print(components)
+    print_table(out, components)
 
     phases = Table(title="By phase (session energy; core time of one step)")
     phases.add_column("phase")
@@ -54,7 +54,7 @@ def render_run(result: SimulationResult, out: Console, all_layers: bool = False)
             _share(value, d["session_energy_j"]),
             si(step_time, "s") if step_time else "-",
         )
-    out.print(phases)
+    print_table(out, phases)
 
     layers = sorted(d["layers"], key=lambda r: -r["time_s"])
     shown = layers if all_layers else layers[:10]
@@ -70,7 +70,7 @@ def render_run(result: SimulationResult, out: Console, all_layers: bool = False)
             f"{r['cycles']:,.0f}",
             f"{r['flash_read_bytes']:,} B" if r["flash_read_bytes"] else "-",
         )
-    out.print(table)
+    print_table(out, table)
 
     peak, planned = kib(d["peak_sram_bytes"]), kib(d["planned_peak_sram_bytes"])
     out.print(f"SRAM peak {peak} of {kib(d['sram_bytes'])} (planner: {planned})")

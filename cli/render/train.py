@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.render import compact
+from cli.render import compact, print_table
 
 if TYPE_CHECKING:
     from emu.training import TrainResult
@@ -70,17 +70,17 @@ def render_train(result: TrainResult, out: Console) -> None:
     acc.add_row("gain", f"{result.accuracy_gain:+.3f}")
     acc.add_row("device samples (test samples)", f"{result.device_samples} ({result.test_samples})")
     acc.add_row("samples seen", f"{result.samples}")
-    out.print(acc)
+    print_table(out, acc)
     loss = Table(title="Loss per epoch")
     loss.add_column("epoch", justify="right")
     loss.add_column("loss", justify="right")
     for i, value in enumerate(result.loss_curve, 1):
         loss.add_row(str(i), f"{value:.4f}")
-    out.print(loss)
+    print_table(out, loss)
     work = Table(title="Work executed in fine-tuning")
     work.add_column("phase")
     work.add_column("count", justify="right")
     work.add_column("", justify="right")
     for key, value in result.macs_by_phase.items():
         work.add_row(PHASE_LABELS.get(key, key), f"{value:,}", compact(value))
-    out.print(work)
+    print_table(out, work)

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 from rich.console import Console
 from rich.table import Table
 
+from cli.render import borderless, print_table, too_wide
+
 
 def _pct(value: float | None) -> str:
     return f"{value:+.1f}%" if value is not None else "-"
@@ -26,19 +28,50 @@ def _uj(value: float | None) -> str:
     return f"{value * 1e6:,.0f}" if value is not None else "-"
 
 
+LATENCY = ("ms", "pred", "err", "LOO")
+ENERGY = ("uJ", "pred ", "err ", "LOO ", "V")
+
+
 def render_validation(report: ValidationReport, out: Console) -> None:
+    if too_wide(out, borderless(_rows_table(report, LATENCY + ENERGY))):  # latency and energy apart
+        print_table(out, _rows_table(report, LATENCY))
+        print_table(out, _rows_table(report, ENERGY))
+    else:
+        print_table(out, _rows_table(report, LATENCY + ENERGY))
+    _render_summary(report, out)
+
+
+def _rows_table(report: ValidationReport, figures: tuple[str, ...]) -> Table:
+    """The per-row table with the given figure columns (of :data:`LATENCY` and :data:`ENERGY`)."""
     table = Table(
-        title="MLPerf Tiny inference: published vs predicted (pred) latency and energy",
+        title="MLPerf Tiny inference: published vs predicted (pred) "
+        + " and ".join(
+            part for part, cols in (("latency", LATENCY), ("energy", ENERGY)) if cols[0] in figures
+        ),
         caption="fit: in = the cost table was fitted on this row (err is a residual), out = not; "
-        "LOO = leave-one-out error (the fit redone without the row; - where that fit is unconstrained); "
-        "V = supply of the energy prediction (* from the row, else the preset's)",
+        "LOO = leave-one-out error (the fit redone without the row; - where that fit is unconstrained)"
+        + (
+            "; V = supply of the energy prediction (* from the row, else the preset's)"
+            if "V" in figures
+            else ""
+        ),
     )
-    headers = ("board", "by", "lib", "bench", "prec", "fit", "ms", "pred", "err", "LOO")
-    headers += ("uJ", "pred", "err", "LOO", "V")
-    for col in headers:
-        table.add_column(col, justify="left" if col in headers[:6] else "right", no_wrap=True)
+    labels = ("board", "by", "lib", "bench", "prec", "fit")
+    for col in labels + figures:
+        table.add_column(col.strip(), justify="left" if col in labels else "right", no_wrap=True)
     for v in report.rows:
         r = v.row
+        cells = {
+            "ms": f"{r.latency_s * 1e3:.2f}",
+            "pred": f"{v.predicted_latency_s * 1e3:.2f}",
+            "err": _pct(v.latency_error_pct),
+            "LOO": _pct(v.loo_latency_error_pct),
+            "uJ": _uj(r.energy_j),
+            "pred ": _uj(v.predicted_energy_j),
+            "err ": _pct(v.energy_error_pct),
+            "LOO ": _pct(v.loo_energy_error_pct),
+            "V": f"{v.supply_v:.1f}" + ("*" if v.supply_v_from == "row" else ""),
+        }
         table.add_row(
             v.device,
             r.submitter,
@@ -46,23 +79,18 @@ def render_validation(report: ValidationReport, out: Console) -> None:
             r.bench,
             r.precision,
             "in" if v.in_sample else "out",
-            f"{r.latency_s * 1e3:.2f}",
-            f"{v.predicted_latency_s * 1e3:.2f}",
-            _pct(v.latency_error_pct),
-            _pct(v.loo_latency_error_pct),
-            _uj(r.energy_j),
-            _uj(v.predicted_energy_j),
-            _pct(v.energy_error_pct),
-            _pct(v.loo_energy_error_pct),
-            f"{v.supply_v:.1f}" + ("*" if v.supply_v_from == "row" else ""),
+            *(cells[col] for col in figures),
         )
-    out.print(table)
+    return table
+
+
+def _render_summary(report: ValidationReport, out: Console) -> None:
     mae = Table(
         title="Mean absolute error per core family",
         caption="(n) = rows with the figure: leave-one-out means cover only the rows that have one; "
         "in-sample = rows the tables were fitted on",
     )
-    for col in ("core", "rows", "in-sample", "latency", "LOO latency", "energy", "LOO energy"):
+    for col in ("core", "rows", "in-sample", "latency", "LOO\nlatency", "energy", "LOO\nenergy"):
         mae.add_column(col, justify="left" if col == "core" else "right", no_wrap=True)
     for core, m in report.mean_abs_error_pct().items():
         energy_rows = sum(1 for v in report.rows if v.row.core == core and v.energy_error_pct is not None)
@@ -75,7 +103,7 @@ def render_validation(report: ValidationReport, out: Console) -> None:
             _mae(m["energy"], energy_rows),
             _mae(m["loo_energy"], m["loo_energy_rows"]),
         )
-    out.print(mae)
+    print_table(out, mae)
     out.print(
         f"{len(report.rows)} of {report.rows_with_preset} calibration rows with a device preset predicted; "
         f"{len(report.unrepresented)} not representable by the cost tables; {len(report.skipped)} "
@@ -99,7 +127,7 @@ def render_validation(report: ValidationReport, out: Console) -> None:
                 _pct(a.error_pct),
                 "in" if a.in_sample else "out",
             )
-        out.print(anchors)
+        print_table(out, anchors)
     for u in report.unrepresented:
         out.print(f"  not representable: {u.row.label} on {u.device}: {u.reason}")
     for line in report.skipped:

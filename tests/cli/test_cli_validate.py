@@ -17,5 +17,6 @@ def test_validate_json_and_table(cli):
     assert any(row["loo_latency_error_pct"] is not None for row in doc["rows"])
     text = cli("validate", columns=140)
     assert text.code == 0, text.err
-    assert "LOO latency" in text.out and "ra8d1" in text.out and "1.8*" in text.out
+    assert "Mean absolute error per core family" in text.out and "LOO" in text.out
+    assert "ra8d1" in text.out and "1.8*" in text.out
     assert f"{len(doc['rows'])} of {n} calibration rows with a device preset predicted" in text.out
