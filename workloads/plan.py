@@ -113,6 +113,14 @@ class TrainingPlan:
         for name, fraction in self.sparse_weights.items():
             if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
                 raise WorkloadError(src, f"plan.sparse_weights.{name}", fraction, "a fraction in (0, 1]")
+        if self.update == "sparse" and not self.sparse_bias_layers and not self.sparse_weights:
+            raise WorkloadError(
+                src,
+                "plan.sparse_bias_layers",
+                0,
+                "with update = sparse, a positive count and/or a sparse_weights table (a sparse update of "
+                'nothing trains nothing: update = "none" says so)',
+            )
         for key in ("learning_rate", "momentum"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

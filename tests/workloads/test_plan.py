@@ -51,6 +51,7 @@ def test_sparse_trains_biases_of_last_n_and_chosen_weight_fractions(dscnn):
         ({"batch_size": 2.5}, "plan.batch_size"),
         ({"reorder": "yes"}, "plan.reorder"),
         ({"sparse_weights": {"conv2d_1": 1.5}}, "plan.sparse_weights.conv2d_1"),
+        ({"update": "sparse"}, "plan.sparse_bias_layers"),  # a sparse update of nothing
     ],
 )
 def test_bad_plan_fields_are_named(changes, field):
