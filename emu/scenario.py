@@ -181,6 +181,14 @@ def parse_assignment(text: str) -> tuple[str, str, Any]:
         raise ScenarioError("--set", "assignment", text, "section.key=value, for example plan.batch_size=8")
     target, raw = text.split("=", 1)
     section, key = target.strip().split(".", 1)
+    if "." in key:
+        table, inner = key.split(".", 1)
+        raise ScenarioError(
+            "--set",
+            "assignment",
+            text,
+            f"section.key=value; a table is set whole, in TOML: {section}.{table}={{{inner}={raw.strip()}}}",
+        )
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:

@@ -40,6 +40,10 @@ def test_parse_assignment_reads_toml_values():
     assert parse_assignment("plan.update=last:2") == ("plan", "update", "last:2")
     with pytest.raises(ScenarioError):
         parse_assignment("batch=8")
+    table = parse_assignment("plan.sparse_weights={conv2d_1=0.5, dense_1=1.0}")
+    assert table == ("plan", "sparse_weights", {"conv2d_1": 0.5, "dense_1": 1.0})
+    with pytest.raises(ScenarioError, match=r"plan.sparse_weights=\{conv2d_1=0.5\}"):
+        parse_assignment("plan.sparse_weights.conv2d_1=0.5")  # a dotted key: the error shows the table form
 
 
 @pytest.mark.parametrize(
