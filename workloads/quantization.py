@@ -19,12 +19,11 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import Graph, Node
-from workloads.kernels import conv2d_int8_forward, dense_int8_forward, quantize_bias, quantize_weight
+from workloads.kernels import quantize_weight
+from workloads.kernels.qlinear import _quantized_layer
 from workloads.kernels.quant import (
-    _dequantize_activation,
     _dequantize_weight,
     _int8_sgd,
-    _quantize_activation,
 )
 from workloads.layer_ops import Call
 
@@ -145,45 +144,42 @@ class QuantizedLayers:
         params = self.params[node.name]
         xq, yq = np.empty(x.shape, np.int8), np.empty(y.shape, np.int8)
         x_deq = np.empty(x.shape, np.float32)
-        x1, xq1, xd1, yq1, y1 = (
-            x.reshape(-1),
-            xq.reshape(-1),
-            x_deq.reshape(-1),
-            yq.reshape(-1),
-            y.reshape(-1),
-        )
-        bias = params.get("bias")
         w = params["weight"]
         macs = y.size * int(np.prod(w.shape[:-1]))
+        bias = params.get("bias", np.zeros(0, np.float32))
         if node.kind == "conv2d":
             layer = node.layer
-            extra = {"stride": layer.stride, "padding": layer.pads(node.input_shapes), "groups": layer.groups}
-            kernel = conv2d_int8_forward
-        else:
-            extra = {}
-            kernel = dense_int8_forward
+            pt, _, pl, _ = layer.pads(node.input_shapes)
+            geometry = (*layer.stride, pt, pl, layer.groups)
+            views = (x, q.weight_q, xq, x_deq, yq, y)
+        else:  # a dense layer is a 1x1 convolution of a 1x1 image
+            geometry = (1, 1, 0, 0, 1)
+            images = tuple(a.reshape(a.shape[0], 1, 1, -1) for a in (x, xq, x_deq, yq, y))
+            views = (images[0], q.weight_q.reshape(1, 1, *w.shape), *images[1:])
+        x4, wq4, xq4, xd4, yq4, y4 = views
+        if int(np.prod(wq4.shape[:3])) * 255 * 127 >= 2**31:
+            raise WorkloadError(self.graph.name, node.name, w.shape, "a reduction short enough for int32")
 
         def call() -> None:
             if q.x_scale <= 0:
                 raise WorkloadError(
                     self.graph.name, "int8 scales", node.name, "calibrate() the network first"
                 )
-            _quantize_activation(x1, 1.0 / q.x_scale, float(q.x_zero_point), xq1)
-            _dequantize_activation(xq1, q.x_scale, q.x_zero_point, xd1)
-            bq = None if bias is None else quantize_bias(bias, q.x_scale, q.w_scale)
-            kernel(
-                xq,
-                q.weight_q,
-                bq,
-                x_scale=q.x_scale,
-                x_zero_point=q.x_zero_point,
-                w_scale=q.w_scale,
-                y_scale=q.y_scale,
-                y_zero_point=q.y_zero_point,
-                out=yq,
-                **extra,
+            _quantized_layer(
+                x4,
+                wq4,
+                bias,
+                q.x_scale,
+                q.x_zero_point,
+                q.w_scale,
+                q.y_scale,
+                q.y_zero_point,
+                geometry,
+                xq4,
+                xd4,
+                yq4,
+                y4,
             )
-            _dequantize_activation(yq1, q.y_scale, q.y_zero_point, y1)
 
         return call, macs, x_deq
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from netref import assert_step_gradients_match_fd, ref_forward, ref_loss
 
+from workloads import kernels
 from workloads.errors import WorkloadError
 from workloads.graph import GraphBuilder
 from workloads.network import Network
@@ -125,6 +126,35 @@ def test_int8_forward_is_close_to_fp32():
     ref, got = fp32.forward(x), int8.forward(x)
     assert np.abs(got - ref).max() < 0.05 * np.abs(ref).max()
     assert not np.array_equal(got, ref)  # it really ran on the int8 grid
+
+
+def test_int8_layers_compute_exactly_the_public_int8_kernels():
+    # the executor runs each int8 layer as one compiled call; its outputs are those of the public kernels
+    # chained: quantise the input, int8 convolution / dense with the quantised bias, dequantise
+    graph = _residual()
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 6, 6, 2)).astype(np.float32)
+    net = Network(graph, seed=3, precision="int8")
+    net.calibrate([x])
+    net.forward(x)
+    act = net._program(5, None).act
+    for node in graph:
+        if node.kind not in ("conv2d", "dense"):
+            continue
+        q, params = net.quant.layers[node.name], net.params[node.name]
+        xq = kernels.quantize_activation(act[node.inputs[0]], q.x_scale, q.x_zero_point)
+        scales = dict(x_scale=q.x_scale, x_zero_point=q.x_zero_point, w_scale=q.w_scale)
+        scales |= dict(y_scale=q.y_scale, y_zero_point=q.y_zero_point)
+        bq = kernels.quantize_bias(params["bias"], q.x_scale, q.w_scale)
+        if node.kind == "conv2d":
+            pads = node.layer.pads(node.input_shapes)
+            yq = kernels.conv2d_int8_forward(
+                xq, q.weight_q, bq, stride=node.layer.stride, padding=pads, **scales
+            )
+        else:
+            yq = kernels.dense_int8_forward(xq, q.weight_q, bq, **scales)
+        want = kernels.dequantize_activation(yq, q.y_scale, q.y_zero_point)
+        np.testing.assert_array_equal(act[node.name], want, err_msg=node.name)
 
 
 def test_int8_needs_calibration_or_imported_scales():

@@ -49,6 +49,64 @@ def _gemm_requantize(xc, w3, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, oh, o
 
 
 @kernel
+def _conv_int8(x_q, weight_q, bq, x_zero_point, mult, y_zero_point, lo, hi, sh, sw, pt, pl, groups, y):
+    """The int8 layer proper: ``sum (x_q - x_zp) * W_q + b_q`` requantised into ``y`` (int8, NHWC)."""
+    kh, kw, cg, cout = weight_q.shape
+    oh, ow = y.shape[1], y.shape[2]
+    y2 = y.reshape(-1, cout)
+    zp = np.float64(y_zero_point)
+    if groups == x_q.shape[3] == cout and cg == 1:
+        acc = np.empty(y.shape, np.int32)
+        _depthwise_acc(x_q, np.int32(x_zero_point), weight_q, sh, sw, pt, pl, acc)
+        _requantize(acc.reshape(-1, cout), bq, mult, zp, lo, hi, y2)
+        return
+    kk, cog = kh * kw * cg, cout // groups
+    w2 = weight_q.reshape(kk, cout)
+    # float32 sums of these integer products are exact while every partial sum stays below 2**24
+    if kk * 255 * 127 < 2**24:
+        xc = x_q.astype(np.float32) - np.float32(x_zero_point)
+        w3 = np.empty((groups, kk, cog), np.float32)
+        for g in range(groups):
+            w3[g] = w2[:, g * cog : (g + 1) * cog]
+        _gemm_requantize(xc, w3, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, oh, ow, y2)
+    else:
+        xc64 = x_q.astype(np.float64) - np.float64(x_zero_point)
+        w3_64 = np.empty((groups, kk, cog), np.float64)
+        for g in range(groups):
+            w3_64[g] = w2[:, g * cog : (g + 1) * cog]
+        _gemm_requantize(xc64, w3_64, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, oh, ow, y2)
+
+
+@kernel
+def _quantized_layer(
+    x, weight_q, bias, x_scale, x_zero_point, w_scale, y_scale, y_zero_point, geometry, xq, x_deq, yq, y
+):
+    """A float network's int8 layer in one call: quantise ``x`` into ``xq`` (and its dequantised value into
+    ``x_deq``, what the backward reads), quantise the bias, run :func:`_conv_int8`, dequantise into ``y``.
+    ``geometry`` is ``(sh, sw, pt, pl, groups)``; an empty ``bias`` is none. The same operations as
+    :func:`workloads.kernels.quant.quantize_activation`, ``dequantize_activation`` and ``quantize_bias``."""
+    x1, xq1, xd1 = x.reshape(-1), xq.reshape(-1), x_deq.reshape(-1)
+    inv_scale, zp_in = 1.0 / x_scale, np.float64(x_zero_point)
+    for i in range(x1.shape[0]):
+        q = np.int8(min(max(np.rint(x1[i] * inv_scale) + zp_in, -128.0), 127.0))
+        xq1[i] = q
+        xd1[i] = x_scale * (np.int32(q) - x_zero_point)
+    cout = weight_q.shape[3]
+    bq = np.zeros(cout, np.int32)
+    for c in range(bias.shape[0]):
+        v = np.rint(np.float64(bias[c]) / (x_scale * np.float64(w_scale[c])))
+        bq[c] = np.int32(min(max(v, -(2.0**31)), 2.0**31 - 1))
+    mult = np.empty(cout, np.float64)
+    for c in range(cout):
+        mult[c] = x_scale * np.float64(w_scale[c]) / y_scale
+    sh, sw, pt, pl, groups = geometry
+    _conv_int8(xq, weight_q, bq, x_zero_point, mult, y_zero_point, -128.0, 127.0, sh, sw, pt, pl, groups, yq)
+    yq1, y1 = yq.reshape(-1), y.reshape(-1)
+    for i in range(yq1.shape[0]):
+        y1[i] = y_scale * (np.int32(yq1[i]) - y_zero_point)
+
+
+@kernel
 def _depthwise_acc(xq, zp, wq, sh, sw, pt, pl, acc):
     n, h, wd, c = xq.shape
     kh, kw = wq.shape[0], wq.shape[1]
@@ -161,19 +219,9 @@ def conv2d_int8_forward(
     y = ct.output(out, "out", yshape, INT8)
     mult = float(x_scale) * w_scale.astype(np.float64) / float(y_scale)
     lo, hi = _clamp(activation, y_scale, y_zero_point)
-    zp = float(y_zero_point)
-    y2 = y.reshape(-1, cout)
-    if groups == cin == cout and cg == 1:
-        acc = np.empty(yshape, np.int32)
-        _depthwise_acc(x_q, np.int32(x_zero_point), weight_q, sh, sw, pt, pl, acc)
-        _requantize(acc.reshape(-1, cout), bq, mult, zp, lo, hi, y2)
-        return y
-    # float32 sums of these integer products are exact while every partial sum stays below 2**24
-    exact = np.float32 if kh * kw * cg * 255 * 127 < 2**24 else np.float64
-    xc = x_q.astype(exact) - exact(x_zero_point)
-    kk, cog = kh * kw * cg, cout // groups
-    w3 = np.ascontiguousarray(weight_q.reshape(kk, groups, cog).transpose(1, 0, 2), dtype=exact)
-    _gemm_requantize(xc, w3, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, yshape[1], yshape[2], y2)
+    _conv_int8(
+        x_q, weight_q, bq, int(x_zero_point), mult, int(y_zero_point), lo, hi, sh, sw, pt, pl, groups, y
+    )
     return y
 
 
