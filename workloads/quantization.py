@@ -20,7 +20,7 @@ import numpy as np
 from workloads.errors import WorkloadError
 from workloads.graph import Graph, Node
 from workloads.kernels import quantize_weight
-from workloads.kernels.qlinear import _quantized_layer
+from workloads.kernels.qlinear import _quantized_layer, exact_workspace
 from workloads.kernels.quant import (
     _dequantize_weight,
     _int8_sgd,
@@ -150,13 +150,14 @@ class QuantizedLayers:
         if node.kind == "conv2d":
             layer = node.layer
             pt, _, pl, _ = layer.pads(node.input_shapes)
-            geometry = (*layer.stride, pt, pl, layer.groups)
+            geometry, groups = (*layer.stride, pt, pl), layer.groups
             views = (x, q.weight_q, xq, x_deq, yq, y)
         else:  # a dense layer is a 1x1 convolution of a 1x1 image
-            geometry = (1, 1, 0, 0, 1)
+            geometry, groups = (1, 1, 0, 0), 1
             images = tuple(a.reshape(a.shape[0], 1, 1, -1) for a in (x, xq, x_deq, yq, y))
             views = (images[0], q.weight_q.reshape(1, 1, *w.shape), *images[1:])
         x4, wq4, xq4, xd4, yq4, y4 = views
+        xc, w3 = exact_workspace(x4.shape, wq4.shape, groups)
         if int(np.prod(wq4.shape[:3])) * 255 * 127 >= 2**31:
             raise WorkloadError(self.graph.name, node.name, w.shape, "a reduction short enough for int32")
 
@@ -177,6 +178,8 @@ class QuantizedLayers:
                 geometry,
                 xq4,
                 xd4,
+                xc,
+                w3,
                 yq4,
                 y4,
             )

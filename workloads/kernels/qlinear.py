@@ -48,42 +48,64 @@ def _gemm_requantize(xc, w3, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, oh, o
                 y2[r0:r1, o0 : o0 + cog] = yg[: r1 - r0]
 
 
+def exact_workspace(x_shape, weight_shape, groups) -> tuple[np.ndarray, np.ndarray]:
+    """The float buffers :func:`_conv_int8` works in: ``x_q - x_zero_point`` and the weights per group.
+
+    float32 while ``K * 255 * 127 < 2**24`` (every partial sum of the integer products is then exact in
+    float32), float64 beyond; zero-size for a depthwise layer, which accumulates in int32. The kernel
+    specialises on their dtype, so only the precisions a model uses are compiled.
+    """
+    kh, kw, cg, cout = weight_shape
+    if groups == x_shape[3] == cout and cg == 1:
+        return np.zeros((0, 0, 0, 0), np.float32), np.zeros((0, 0, 0), np.float32)
+    exact = np.float32 if kh * kw * cg * 255 * 127 < 2**24 else np.float64
+    return np.empty(x_shape, exact), np.empty((groups, kh * kw * cg, cout // groups), exact)
+
+
 @kernel
-def _conv_int8(x_q, weight_q, bq, x_zero_point, mult, y_zero_point, lo, hi, sh, sw, pt, pl, groups, y):
-    """The int8 layer proper: ``sum (x_q - x_zp) * W_q + b_q`` requantised into ``y`` (int8, NHWC)."""
+def _conv_int8(x_q, weight_q, bq, x_zero_point, mult, y_zero_point, lo, hi, sh, sw, pt, pl, xc, w3, y):
+    """The int8 layer proper: ``sum (x_q - x_zp) * W_q + b_q`` requantised into ``y`` (int8, NHWC);
+    ``xc`` and ``w3`` from :func:`exact_workspace` (empty: depthwise)."""
     kh, kw, cg, cout = weight_q.shape
-    oh, ow = y.shape[1], y.shape[2]
     y2 = y.reshape(-1, cout)
     zp = np.float64(y_zero_point)
-    if groups == x_q.shape[3] == cout and cg == 1:
+    if xc.size == 0:
         acc = np.empty(y.shape, np.int32)
         _depthwise_acc(x_q, np.int32(x_zero_point), weight_q, sh, sw, pt, pl, acc)
         _requantize(acc.reshape(-1, cout), bq, mult, zp, lo, hi, y2)
         return
-    kk, cog = kh * kw * cg, cout // groups
+    groups, kk, cog = w3.shape
     w2 = weight_q.reshape(kk, cout)
-    # float32 sums of these integer products are exact while every partial sum stays below 2**24
-    if kk * 255 * 127 < 2**24:
-        xc = x_q.astype(np.float32) - np.float32(x_zero_point)
-        w3 = np.empty((groups, kk, cog), np.float32)
-        for g in range(groups):
-            w3[g] = w2[:, g * cog : (g + 1) * cog]
-        _gemm_requantize(xc, w3, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, oh, ow, y2)
-    else:
-        xc64 = x_q.astype(np.float64) - np.float64(x_zero_point)
-        w3_64 = np.empty((groups, kk, cog), np.float64)
-        for g in range(groups):
-            w3_64[g] = w2[:, g * cog : (g + 1) * cog]
-        _gemm_requantize(xc64, w3_64, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, oh, ow, y2)
+    for g in range(groups):
+        w3[g] = w2[:, g * cog : (g + 1) * cog]
+    x1, xc1 = x_q.reshape(-1), xc.reshape(-1)
+    for i in range(x1.shape[0]):
+        xc1[i] = x1[i] - x_zero_point
+    _gemm_requantize(xc, w3, bq, mult, zp, lo, hi, kh, kw, sh, sw, pt, pl, y.shape[1], y.shape[2], y2)
 
 
 @kernel
 def _quantized_layer(
-    x, weight_q, bias, x_scale, x_zero_point, w_scale, y_scale, y_zero_point, geometry, xq, x_deq, yq, y
+    x,
+    weight_q,
+    bias,
+    x_scale,
+    x_zero_point,
+    w_scale,
+    y_scale,
+    y_zero_point,
+    geometry,
+    xq,
+    x_deq,
+    xc,
+    w3,
+    yq,
+    y,
 ):
     """A float network's int8 layer in one call: quantise ``x`` into ``xq`` (and its dequantised value into
     ``x_deq``, what the backward reads), quantise the bias, run :func:`_conv_int8`, dequantise into ``y``.
-    ``geometry`` is ``(sh, sw, pt, pl, groups)``; an empty ``bias`` is none. The same operations as
+    ``geometry`` is ``(sh, sw, pt, pl)``, ``xc`` and ``w3`` from :func:`exact_workspace`; an empty
+    ``bias`` is none. The same operations as
     :func:`workloads.kernels.quant.quantize_activation`, ``dequantize_activation`` and ``quantize_bias``."""
     x1, xq1, xd1 = x.reshape(-1), xq.reshape(-1), x_deq.reshape(-1)
     inv_scale, zp_in = 1.0 / x_scale, np.float64(x_zero_point)
@@ -99,8 +121,8 @@ def _quantized_layer(
     mult = np.empty(cout, np.float64)
     for c in range(cout):
         mult[c] = x_scale * np.float64(w_scale[c]) / y_scale
-    sh, sw, pt, pl, groups = geometry
-    _conv_int8(xq, weight_q, bq, x_zero_point, mult, y_zero_point, -128.0, 127.0, sh, sw, pt, pl, groups, yq)
+    sh, sw, pt, pl = geometry
+    _conv_int8(xq, weight_q, bq, x_zero_point, mult, y_zero_point, -128.0, 127.0, sh, sw, pt, pl, xc, w3, yq)
     yq1, y1 = yq.reshape(-1), y.reshape(-1)
     for i in range(yq1.shape[0]):
         y1[i] = y_scale * (np.int32(yq1[i]) - y_zero_point)
@@ -219,8 +241,9 @@ def conv2d_int8_forward(
     y = ct.output(out, "out", yshape, INT8)
     mult = float(x_scale) * w_scale.astype(np.float64) / float(y_scale)
     lo, hi = _clamp(activation, y_scale, y_zero_point)
+    xc, w3 = exact_workspace(x_q.shape, weight_q.shape, groups)
     _conv_int8(
-        x_q, weight_q, bq, int(x_zero_point), mult, int(y_zero_point), lo, hi, sh, sw, pt, pl, groups, y
+        x_q, weight_q, bq, int(x_zero_point), mult, int(y_zero_point), lo, hi, sh, sw, pt, pl, xc, w3, y
     )
     return y
 
