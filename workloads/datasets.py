@@ -98,7 +98,11 @@ def _digits(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
         x = images.reshape(len(images), 64)
     else:
         raise WorkloadError(
-            "digits", "model input", shape, "(8, 8, 1) or (64,) for the 8x8 digits (lenet-digits, mlp)"
+            "digits",
+            "model input",
+            shape,
+            "(8, 8, 1) or (64,) for the 8x8 digits (lenet-digits, mlp); train this model on an .npz dataset "
+            f"of your own (x of shape (N, {', '.join(map(str, shape))}), y)",
         )
     classes = graph.output.output_shape
     if graph.loss != "softmax_cross_entropy" or classes[0] < 10:
