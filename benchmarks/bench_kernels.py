@@ -128,6 +128,8 @@ def conv_step_times() -> None:
 
         theirs = _best(tstep, 20)
         print(line + f"   torch {theirs * 1e3:7.3f} ms   ratio {ours / theirs:5.2f}x")
+    if "torch" not in sys.modules:
+        return
     print(
         "(one layer called alone, PyTorch with its default threads: the column-matrix blocks are sized for "
         "one core's small-GEMM kernels, so a lone call uses one core; a training step of 2 or more samples "

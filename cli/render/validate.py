@@ -28,8 +28,10 @@ def _uj(value: float | None) -> str:
     return f"{value * 1e6:,.0f}" if value is not None else "-"
 
 
-LATENCY = ("ms", "pred", "err", "LOO")
-ENERGY = ("uJ", "pred ", "err ", "LOO ", "V")
+LATENCY = (("ms", "ms"), ("ms_pred", "pred"), ("ms_err", "err"), ("ms_loo", "LOO"))
+"""(key, header) of the latency columns."""
+ENERGY = (("uj", "uJ"), ("uj_pred", "pred"), ("uj_err", "err"), ("uj_loo", "LOO"), ("v", "V"))
+"""(key, header) of the energy columns."""
 
 
 def render_validation(report: ValidationReport, out: Console) -> None:
@@ -41,36 +43,35 @@ def render_validation(report: ValidationReport, out: Console) -> None:
     _render_summary(report, out)
 
 
-def _rows_table(report: ValidationReport, figures: tuple[str, ...]) -> Table:
+def _rows_table(report: ValidationReport, figures: tuple[tuple[str, str], ...]) -> Table:
     """The per-row table with the given figure columns (of :data:`LATENCY` and :data:`ENERGY`)."""
-    table = Table(
-        title="MLPerf Tiny inference: published vs predicted (pred) "
-        + " and ".join(
-            part for part, cols in (("latency", LATENCY), ("energy", ENERGY)) if cols[0] in figures
-        ),
-        caption="fit: in = the cost table was fitted on this row (err is a residual), out = not; "
+    keys = [key for key, _ in figures]
+    parts = [part for part, cols in (("latency", LATENCY), ("energy", ENERGY)) if cols[0] in figures]
+    caption = (
+        "fit: in = the cost table was fitted on this row (err is a residual), out = not; "
         "LOO = leave-one-out error (the fit redone without the row; - where that fit is unconstrained)"
-        + (
-            "; V = supply of the energy prediction (* from the row, else the preset's)"
-            if "V" in figures
-            else ""
-        ),
     )
-    labels = ("board", "by", "lib", "bench", "prec", "fit")
-    for col in labels + figures:
-        table.add_column(col.strip(), justify="left" if col in labels else "right", no_wrap=True)
+    if "v" in keys:
+        caption += "; V = supply of the energy prediction (* from the row, else the preset's)"
+    table = Table(
+        title="MLPerf Tiny inference: published vs predicted (pred) " + " and ".join(parts), caption=caption
+    )
+    for col in ("board", "by", "lib", "bench", "prec", "fit"):
+        table.add_column(col, no_wrap=True)
+    for _, header in figures:
+        table.add_column(header, justify="right", no_wrap=True)
     for v in report.rows:
         r = v.row
         cells = {
             "ms": f"{r.latency_s * 1e3:.2f}",
-            "pred": f"{v.predicted_latency_s * 1e3:.2f}",
-            "err": _pct(v.latency_error_pct),
-            "LOO": _pct(v.loo_latency_error_pct),
-            "uJ": _uj(r.energy_j),
-            "pred ": _uj(v.predicted_energy_j),
-            "err ": _pct(v.energy_error_pct),
-            "LOO ": _pct(v.loo_energy_error_pct),
-            "V": f"{v.supply_v:.1f}" + ("*" if v.supply_v_from == "row" else ""),
+            "ms_pred": f"{v.predicted_latency_s * 1e3:.2f}",
+            "ms_err": _pct(v.latency_error_pct),
+            "ms_loo": _pct(v.loo_latency_error_pct),
+            "uj": _uj(r.energy_j),
+            "uj_pred": _uj(v.predicted_energy_j),
+            "uj_err": _pct(v.energy_error_pct),
+            "uj_loo": _pct(v.loo_energy_error_pct),
+            "v": f"{v.supply_v:.1f}" + ("*" if v.supply_v_from == "row" else ""),
         }
         table.add_row(
             v.device,
@@ -79,7 +80,7 @@ def _rows_table(report: ValidationReport, figures: tuple[str, ...]) -> Table:
             r.bench,
             r.precision,
             "in" if v.in_sample else "out",
-            *(cells[col] for col in figures),
+            *(cells[key] for key in keys),
         )
     return table
 

@@ -20,7 +20,14 @@ from workloads.kernels import contract as ct
 from workloads.kernels.conv import _block_rows, conv2d_output_shape
 from workloads.kernels.jit import kernel
 from workloads.kernels.patches import patch_rows
-from workloads.kernels.quant import INT8, check_qparams
+from workloads.kernels.quant import (
+    INT8,
+    _dequantize_activation,
+    _quantize_activation,
+    _quantize_bias,
+    _requant_multiplier,
+    check_qparams,
+)
 from workloads.kernels.wide import tile, wide_width
 
 
@@ -105,27 +112,16 @@ def _quantized_layer(
     """A float network's int8 layer in one call: quantise ``x`` into ``xq`` (and its dequantised value into
     ``x_deq``, what the backward reads), quantise the bias, run :func:`_conv_int8`, dequantise into ``y``.
     ``geometry`` is ``(sh, sw, pt, pl)``, ``xc`` and ``w3`` from :func:`exact_workspace`; an empty
-    ``bias`` is none. The same operations as
-    :func:`workloads.kernels.quant.quantize_activation`, ``dequantize_activation`` and ``quantize_bias``."""
-    x1, xq1, xd1 = x.reshape(-1), xq.reshape(-1), x_deq.reshape(-1)
-    inv_scale, zp_in = 1.0 / x_scale, np.float64(x_zero_point)
-    for i in range(x1.shape[0]):
-        q = np.int8(min(max(np.rint(x1[i] * inv_scale) + zp_in, -128.0), 127.0))
-        xq1[i] = q
-        xd1[i] = x_scale * (np.int32(q) - x_zero_point)
-    cout = weight_q.shape[3]
-    bq = np.zeros(cout, np.int32)
-    for c in range(bias.shape[0]):
-        v = np.rint(np.float64(bias[c]) / (x_scale * np.float64(w_scale[c])))
-        bq[c] = np.int32(min(max(v, -(2.0**31)), 2.0**31 - 1))
-    mult = np.empty(cout, np.float64)
-    for c in range(cout):
-        mult[c] = x_scale * np.float64(w_scale[c]) / y_scale
+    ``bias`` is none. The kernels of the public :mod:`workloads.kernels.quant` functions, in one call."""
+    x1, xq1 = x.reshape(-1), xq.reshape(-1)
+    _quantize_activation(x1, 1.0 / x_scale, np.float64(x_zero_point), xq1)
+    _dequantize_activation(xq1, x_scale, x_zero_point, x_deq.reshape(-1))
+    bq = np.empty(weight_q.shape[3], np.int32)
+    _quantize_bias(bias, x_scale, w_scale, bq)
+    mult = _requant_multiplier(x_scale, w_scale, y_scale)
     sh, sw, pt, pl = geometry
     _conv_int8(xq, weight_q, bq, x_zero_point, mult, y_zero_point, -128.0, 127.0, sh, sw, pt, pl, xc, w3, yq)
-    yq1, y1 = yq.reshape(-1), y.reshape(-1)
-    for i in range(yq1.shape[0]):
-        y1[i] = y_scale * (np.int32(yq1[i]) - y_zero_point)
+    _dequantize_activation(yq.reshape(-1), y_scale, y_zero_point, y.reshape(-1))
 
 
 @kernel
@@ -239,7 +235,7 @@ def conv2d_int8_forward(
     sh, sw = ct.pair(stride, "stride")
     pt, _, pl, _ = ct.pads(padding)
     y = ct.output(out, "out", yshape, INT8)
-    mult = float(x_scale) * w_scale.astype(np.float64) / float(y_scale)
+    mult = _requant_multiplier(float(x_scale), w_scale, float(y_scale))
     lo, hi = _clamp(activation, y_scale, y_zero_point)
     xc, w3 = exact_workspace(x_q.shape, weight_q.shape, groups)
     _conv_int8(

@@ -52,6 +52,25 @@ def _dequantize_activation(xq1, scale, zp, x1):
 
 
 @kernel
+def _quantize_bias(bias, x_scale, w_scale, bq):
+    """``bq[c] = round(bias[c] / (x_scale * w_scale[c]))`` in float64, clipped to int32; an empty
+    ``bias`` leaves ``bq`` zero."""
+    bq[:] = 0
+    for c in range(bias.shape[0]):
+        v = np.rint(np.float64(bias[c]) / (x_scale * np.float64(w_scale[c])))
+        bq[c] = np.int32(min(max(v, -(2.0**31)), 2.0**31 - 1))
+
+
+@kernel
+def _requant_multiplier(x_scale, w_scale, y_scale):
+    """Per output channel, ``x_scale * w_scale[c] / y_scale`` in float64: accumulator -> output levels."""
+    mult = np.empty(w_scale.shape[0], np.float64)
+    for c in range(w_scale.shape[0]):
+        mult[c] = x_scale * np.float64(w_scale[c]) / y_scale
+    return mult
+
+
+@kernel
 def _int8_sgd(wq2, scale, g2, lr, qas, k):
     for r in range(wq2.shape[0]):
         for c in range(k):
@@ -145,8 +164,9 @@ def quantize_bias(bias: np.ndarray, x_scale: float, w_scale: np.ndarray) -> np.n
     """int32 bias ``round(b[c] / (x_scale * w_scale[c]))``, ready to add to the accumulator."""
     ct.require(bias, "bias", shape=(None,))
     ct.require(w_scale, "w_scale", shape=bias.shape)
-    q = np.rint(bias.astype(np.float64) / (float(x_scale) * w_scale.astype(np.float64)))
-    return np.clip(q, -(2**31), 2**31 - 1).astype(np.int32)
+    bq = np.empty(bias.shape, np.int32)
+    _quantize_bias(bias, float(x_scale), w_scale, bq)
+    return bq
 
 
 def qas_scale_gradient(
