@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 import emu
-from emu.context import build_context
-from emu.engine import EventEngine
-from emu.scenario import Scenario
+from emu.scenario.scenario import Scenario
+from emu.sim.context import build_context
+from emu.sim.engine import EventEngine
 
 
 def _scenario(model: str, device: str, plan: dict, session: dict) -> Scenario:

@@ -32,9 +32,9 @@ def compare(
     json_output: JsonOpt = False,
 ) -> None:
     """Compare plans: fits?, step time and energy, lifetime, accuracy; exit code 1 when none fits."""
-    from emu.comparison import compare as run_comparison
-    from emu.comparison import parse_variant
-    from emu.deployment import parse_duration_s
+    from emu.scenario.deployment import parse_duration_s
+    from emu.study.comparison import compare as run_comparison
+    from emu.study.comparison import parse_variant
 
     horizon_s = None if horizon is None else parse_duration_s(horizon, "--horizon", "--horizon")
     chosen = flags.build()

@@ -10,8 +10,8 @@ from cli.options import BatchOpt, JsonOpt, OptimizerOpt, PrecisionOpt, ReorderOp
 from cli.render import console, print_json
 from cli.render.inspect import render_inspect
 from emu.errors import ScenarioError
-from emu.inspection import inspect_model
-from emu.scenario import parse_assignment
+from emu.lower.inspection import inspect_model
+from emu.scenario.scenario import parse_assignment
 
 ModelArg = Annotated[str, typer.Argument(help="Zoo model name or ONNX file (.onnx).", show_default=False)]
 

@@ -11,8 +11,8 @@ import emu
 from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.lifetime import plot_available, render_lifetime, write_plot
-from emu.deployment import parse_duration_s
 from emu.errors import ScenarioError
+from emu.scenario.deployment import parse_duration_s
 
 
 @with_scenario_flags

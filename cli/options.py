@@ -12,7 +12,7 @@ from typing import Annotated, Any, get_type_hints
 import typer
 
 from emu.errors import ScenarioError
-from emu.scenario import Scenario, merge, parse_assignment
+from emu.scenario.scenario import Scenario, merge, parse_assignment
 
 ScenarioFile = Annotated[
     Path | None, typer.Option("--scenario", "-s", help="Scenario TOML file (flags below override it).")

@@ -33,7 +33,7 @@ def run(
     chosen = flags.build(extra={"session": session})
     result = emu.simulate(chosen, mode="analytical" if analytical else "event", trace=trace is not None)
     if trace is not None:
-        from emu.trace import write_trace
+        from emu.sim.trace import write_trace
 
         write_trace(result, trace)
     if json_output:

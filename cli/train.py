@@ -31,7 +31,7 @@ def train(
     json_output: JsonOpt = False,
 ) -> None:
     """Pretrain (or load weights), fine-tune with the plan on the device's data, report accuracy and MACs."""
-    from emu.training import TrainSettings  # numpy: only when this command runs
+    from emu.scenario.train import TrainSettings  # numpy: only when this command runs
 
     chosen = flags.build()
     settings = TrainSettings.from_scenario(

@@ -9,7 +9,7 @@ from cli.render.validate import render_validation
 
 def validate(json_output: JsonOpt = False) -> None:
     """Compare the emulator with every published calibration row it can reproduce."""
-    from emu.validation import validate as run_validation  # scipy and the simulator: only when run
+    from emu.fidelity.validation import validate as run_validation  # scipy and the simulator: only when run
 
     report = run_validation()
     if json_output:

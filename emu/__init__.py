@@ -3,19 +3,19 @@
 The public API. ``import emu`` is light (no numba, numpy or SimPy): the heavier stages load on first use.
 """
 
-from emu.comparison import PlanComparison, compare
 from emu.errors import INPUT_ERRORS, ScenarioError
-from emu.inspection import ModelInspection, inspect_model
-from emu.planning import PlanResult, plan
-from emu.scenario import Scenario
+from emu.lower.inspection import ModelInspection, inspect_model
+from emu.memory.planning import PlanResult, plan
+from emu.scenario.scenario import Scenario
+from emu.study.comparison import PlanComparison, compare
 
 _LAZY = {
-    "simulate": "emu.simulation",
-    "SimulationResult": "emu.simulation",
-    "lifetime": "emu.life",
-    "LifetimeResult": "emu.lifetime_result",
-    "train": "emu.training",
-    "TrainResult": "emu.training",
+    "simulate": "emu.sim.simulation",
+    "SimulationResult": "emu.sim.simulation",
+    "lifetime": "emu.deploy.life",
+    "LifetimeResult": "emu.deploy.lifetime_result",
+    "train": "emu.functional.training",
+    "TrainResult": "emu.functional.training",
 }
 """Public names imported on first use: the simulator (SimPy), the lifetime stack and training (numpy, and
 numba when it runs) stay out of ``import emu``, so the plan path starts fast."""

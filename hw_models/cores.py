@@ -5,7 +5,7 @@ TensorFlow Lite Micro reference kernels) and each precision (``int8``, ``fp32``,
 without an FPU), the cost of each kernel class as ``cycles_per_mac x MACs + cycles_per_output x outputs +
 cycles_per_call``. Backward actions cost their forward kernel in fp32 times a ratio given in the table.
 Every constant carries a citation (``<key>_source`` or its table's ``source``); the fitted ones name the
-calibration rows (``python -m emu.fitting`` recomputes them).
+calibration rows (``python -m emu.fidelity.fitting`` recomputes them).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A graph made executable: parameters, forward, and plan-driven training steps on the Numba kernels.
 
-The training step follows the rules of the cost side (:mod:`emu.program`, mirrored here because
+The training step follows the rules of the cost side (:mod:`workloads.program`, mirrored here because
 ``workloads`` never imports ``emu``): a layer runs backward only if it or a layer before it trains; the
 gradient of an input is computed only where something upstream of that input trains; weight gradients only
 for what the plan trains (sparse update: the first ``trained_out_channels``); batch-norm runs in frozen mode

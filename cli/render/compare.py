@@ -11,7 +11,7 @@ from rich.text import Text
 from cli.render import print_table, si
 
 if TYPE_CHECKING:
-    from emu.comparison import PlanComparison
+    from emu.study.comparison import PlanComparison
 
 YEAR_S = 365.25 * 86400
 

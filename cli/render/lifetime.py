@@ -12,7 +12,7 @@ from rich.table import Table
 from cli.render import print_table, render_notes, si
 
 if TYPE_CHECKING:
-    from emu.lifetime_result import LifetimeResult
+    from emu.deploy.lifetime_result import LifetimeResult
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 DAY_S = 86400.0

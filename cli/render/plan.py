@@ -11,7 +11,7 @@ from rich.text import Text
 from cli.render import compact, kib, print_table
 
 if TYPE_CHECKING:
-    from emu.planning import PlanResult
+    from emu.memory.planning import PlanResult
 
 CATEGORY_LABELS = {
     "frozen_weights_flash": "frozen weights (flash, XIP)",

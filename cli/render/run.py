@@ -10,7 +10,7 @@ from rich.table import Table
 from cli.render import kib, print_table, render_notes, si
 
 if TYPE_CHECKING:
-    from emu.simulation import SimulationResult
+    from emu.sim.simulation import SimulationResult
 
 
 def _share(value: float, total: float) -> str:

@@ -13,7 +13,7 @@ from rich.table import Table
 from cli.render import compact, print_table
 
 if TYPE_CHECKING:
-    from emu.training import TrainResult
+    from emu.functional.training import TrainResult
 
 PHASE_LABELS = {
     "forward": "forward MACs",

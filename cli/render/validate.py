@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from emu.validation import ValidationReport
+    from emu.fidelity.validation import ValidationReport
 
 from rich.console import Console
 from rich.table import Table

@@ -2,7 +2,7 @@
 
 import json
 
-from emu.validation import SOC_PRESETS
+from emu.fidelity.validation import SOC_PRESETS
 from hw_models.calibration import calibration_rows
 from hw_models.loader import device_names
 

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emu.arena import Buffer, aligned, live_bytes_per_step, plan_arena
+from emu.memory.arena import Buffer, aligned, live_bytes_per_step, plan_arena
 
 
 @st.composite

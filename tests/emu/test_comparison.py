@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import emu
-from emu.comparison import DEFAULT_UPDATES, ComparedPlan, PlanComparison, compare, parse_variant
 from emu.errors import ScenarioError
+from emu.study.comparison import DEFAULT_UPDATES, ComparedPlan, PlanComparison, compare, parse_variant
 
 KWS = Path(__file__).resolve().parents[2] / "examples" / "kws_coin_cell.toml"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import emu
-from emu.deployment import parse_duration_s
+from emu.scenario.deployment import parse_duration_s
 from hw_models.cells import YEAR_S
 from hw_models.loader import load_battery
 
@@ -133,8 +133,8 @@ def test_brownout_during_a_checkpoint_loses_it(tmp_path, slots):
     steps. The charge is summed here from the activity costs (chip on the cell directly, a flat cell
     voltage curve so the cut-off is at empty whatever the current).
     """
-    from emu.activities import inference_cost, session_cost
-    from emu.deployment import DeploymentSettings
+    from emu.deploy.activities import inference_cost, session_cost
+    from emu.scenario.deployment import DeploymentSettings
 
     dep = {
         "horizon": "1d",

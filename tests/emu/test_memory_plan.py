@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emu.memory import plan_memory
-from emu.program import lower
+from emu.memory.memory_plan import plan_memory
 from workloads.plan import TrainingPlan
+from workloads.program import lower
 from workloads.zoo import build_model, model_names
 
 GRAPHS = {name: build_model(name) for name in model_names()}

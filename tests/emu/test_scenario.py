@@ -6,7 +6,7 @@ import pytest
 
 import emu
 from emu.errors import INPUT_ERRORS, ScenarioError
-from emu.scenario import Scenario, parse_assignment
+from emu.scenario.scenario import Scenario, parse_assignment
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -7,8 +7,8 @@ import math
 import pytest
 
 import emu
-from emu.memory import plan_memory
-from emu.scenario import Scenario
+from emu.memory.memory_plan import plan_memory
+from emu.scenario.scenario import Scenario
 
 
 def _scenario(device: str = "stm32l4r5", model: str = "mlp", session: dict | None = None, **plan) -> Scenario:

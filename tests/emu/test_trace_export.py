@@ -3,8 +3,8 @@
 import json
 
 import emu
-from emu.scenario import Scenario
-from emu.trace import chrome_trace, write_trace
+from emu.scenario.scenario import Scenario
+from emu.sim.trace import chrome_trace, write_trace
 
 
 def test_trace_has_tracks_slices_and_counters(tmp_path):

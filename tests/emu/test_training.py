@@ -5,12 +5,12 @@ import pytest
 
 import emu
 from emu.errors import ScenarioError
-from emu.program import lower
-from emu.scenario import Scenario
+from emu.scenario.scenario import Scenario
 from workloads.datasets import load_dataset
 from workloads.errors import WorkloadError
 from workloads.network import Network
 from workloads.plan import TrainingPlan
+from workloads.program import lower
 from workloads.zoo import build_model
 
 

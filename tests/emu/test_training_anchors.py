@@ -2,10 +2,10 @@
 
 import pytest
 
-from emu.program import lower
-from emu.scenario import Scenario
-from emu.simulation import simulate
-from emu.training_anchors import WORKLOAD, training_anchors
+from emu.fidelity.training_anchors import WORKLOAD, training_anchors
+from emu.scenario.scenario import Scenario
+from emu.sim.simulation import simulate
+from workloads.program import lower
 
 
 @pytest.fixture(scope="module")

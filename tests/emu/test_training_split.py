@@ -4,9 +4,9 @@ counts, phase by phase."""
 import numpy as np
 import pytest
 
-from emu.program import lower
 from workloads.network import Network
 from workloads.plan import TrainingPlan
+from workloads.program import lower
 from workloads.split import SplitStep
 from workloads.zoo import build_model
 

@@ -5,10 +5,10 @@ from dataclasses import replace
 
 import pytest
 
-from emu.fitting import fit_all, fits_by_row
-from emu.holdout import step_with_table
-from emu.simulation import simulate
-from emu.validation import SOC_PRESETS, _scenario, predict, validate
+from emu.fidelity.fitting import fit_all, fits_by_row
+from emu.fidelity.holdout import step_with_table
+from emu.fidelity.validation import SOC_PRESETS, _scenario, predict, validate
+from emu.sim.simulation import simulate
 from hw_models.calibration import calibration_rows
 from hw_models.cores import load_core_table
 from hw_models.loader import device_names, load_device

@@ -2,7 +2,7 @@
 
 import pytest
 
-from emu.validation import SOC_PRESETS
+from emu.fidelity.validation import SOC_PRESETS
 from hw_models.calibration import calibration_rows
 from hw_models.cores import core_table_names, load_core_table
 from hw_models.loader import device_names, load_device

@@ -2,7 +2,7 @@
 
 import pytest
 
-from emu.fitting import fit_all
+from emu.fidelity.fitting import fit_all
 from hw_models.calibration import calibration_rows
 from hw_models.cores import KERNEL_CLASSES, core_table_names, load_core_table
 from hw_models.errors import SpecError

@@ -1,0 +1,207 @@
+"""``emu.train``: run a scenario's training plan for real, on data, and report the accuracy it buys.
+
+The personalisation flow: a model is pretrained (full fp32 training on the dataset's pretrain part, or
+weights come from an ``.npz`` or the scenario's own model), then fine-tuned with the scenario's plan (update
+policy, optimizer, batch size, precision) on the device's share, and scored on a held-out test part before
+and after. The ``[train]`` scenario section sets the run; arguments of :func:`train` override it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emu.scenario.scenario import Scenario
+from emu.scenario.train import TrainSettings
+
+PRETRAIN_PLAN = {"update": "full", "optimizer": "sgd-momentum", "batch_size": 32, "learning_rate": 0.05}
+"""How pretraining runs: full fp32 training with SGD and momentum (not the device's plan)."""
+CALIBRATION_SAMPLES = 128
+"""int8: device samples whose fp32 activation ranges set the activation scales."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a functional training run measured (``to_dict`` is the ``tinyemu train --json`` document)."""
+
+    scenario: str
+    model: str
+    dataset: str
+    shift: str
+    plan: dict[str, Any]
+    epochs: int
+    seed: int
+    pretrain_epochs: int
+    accuracy_pretrain: float
+    accuracy_before: float
+    accuracy_after: float
+    loss_curve: tuple[float, ...]
+    samples: int
+    device_samples: int
+    test_samples: int
+    macs_by_phase: dict[str, int]
+
+    @property
+    def accuracy_gain(self) -> float:
+        return self.accuracy_after - self.accuracy_before
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "model": self.model,
+            "dataset": self.dataset,
+            "shift": self.shift,
+            "plan": dict(self.plan),
+            "epochs": self.epochs,
+            "seed": self.seed,
+            "pretrain_epochs": self.pretrain_epochs,
+            "accuracy_pretrain": self.accuracy_pretrain,
+            "accuracy_before": self.accuracy_before,
+            "accuracy_after": self.accuracy_after,
+            "accuracy_gain": self.accuracy_gain,
+            "loss_curve": list(self.loss_curve),
+            "samples": self.samples,
+            "device_samples": self.device_samples,
+            "test_samples": self.test_samples,
+            "macs_by_phase": dict(self.macs_by_phase),
+        }
+
+
+Progress = Callable[[str, int, int, float], None]
+"""``progress(stage, epoch, epochs, mean_loss)``, called after each epoch of ``pretrain`` and ``finetune``."""
+
+
+def train(
+    scenario: Scenario,
+    dataset: str | None = None,
+    epochs: int | None = None,
+    seed: int | None = None,
+    samples: int | None = None,
+    pretrain_epochs: int | None = None,
+    weights: str | None = None,
+    weights_out: str | None = None,
+    shift: str | None = None,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Pretrain (or load weights), then fine-tune ``scenario``'s plan on the device's share of the data.
+
+    Parameters
+    ----------
+    scenario
+        Model and plan (update policy, optimizer, batch size, precision, learning rate, momentum).
+    dataset
+        ``"digits"`` or a path to an ``.npz`` with ``x`` and ``y``.
+    epochs, seed, samples
+        Fine-tuning epochs over the device's share, the seed of splits, initialisation and shuffling, and
+        how many device samples to use (None: the whole share).
+    pretrain_epochs
+        Full fp32 training epochs on the pretrain part before fine-tuning (skipped when weights are given).
+    weights, weights_out
+        ``.npz`` files to start from and to write the fine-tuned weights to.
+    shift
+        How the device's data differs from the pretrain data (digits: none, rotate, invert, shift).
+    progress
+        Called after every epoch.
+
+    Returns
+    -------
+    TrainResult
+        Deterministic: the same scenario and settings give the same numbers, bit for bit.
+    """
+    from workloads.datasets import load_dataset
+    from workloads.network import Network
+    from workloads.plan import TrainingPlan
+    from workloads.weights import load_weights
+
+    settings = TrainSettings.from_scenario(
+        scenario,
+        dataset=dataset,
+        epochs=epochs,
+        seed=seed,
+        samples=samples,
+        pretrain_epochs=pretrain_epochs,
+        weights=weights,
+        weights_out=weights_out,
+        shift=shift,
+    )
+    graph, plan = scenario.model, scenario.plan
+    data = load_dataset(settings.dataset, graph, settings.seed, settings.shift)
+    rng = np.random.default_rng(settings.seed)
+    pretrain_epochs_run = 0
+    model_weights = scenario.settings.get("model", {}).get("weights")
+    if settings.weights is not None:
+        start = load_weights(settings.weights, graph)
+    elif model_weights is not None:
+        start = load_weights(_beside(str(model_weights), scenario.source), graph)
+    elif scenario.weights is not None:
+        start = scenario.weights
+    else:
+        base = Network(graph, seed=settings.seed)
+        # pretraining learns the batch-norm running statistics; the device's fine-tuning keeps them frozen
+        pretrain = base.trainer(TrainingPlan(**PRETRAIN_PLAN, source="pretraining"), batchnorm="train")
+        for epoch in range(settings.pretrain_epochs):
+            loss = _epoch(base, pretrain, data.pretrain, PRETRAIN_PLAN["batch_size"], rng)
+            if progress is not None:
+                progress("pretrain", epoch + 1, settings.pretrain_epochs, loss)
+        pretrain_epochs_run = settings.pretrain_epochs
+        start = base.weights()
+    device = data.device.head(settings.samples)
+    imported_scales = scenario.quantization if start is scenario.weights else None
+    net = Network(graph, start, precision=plan.precision, quantization=imported_scales)
+    if plan.precision == "int8" and not net.quant.calibrated:  # imported files may leave some scales out
+        net.calibrate([device.x[i : i + 32] for i in range(0, min(len(device), CALIBRATION_SAMPLES), 32)])
+    accuracy_pretrain = _score(net, data.pretrain)
+    accuracy_before = _score(net, data.test)
+    state = net.trainer(plan)
+    curve = []
+    for epoch in range(settings.epochs):
+        curve.append(_epoch(net, state, device, plan.batch_size, rng) if plan.trains else float("nan"))
+        if progress is not None:
+            progress("finetune", epoch + 1, settings.epochs, curve[-1])
+    if settings.weights_out is not None:
+        net.save(settings.weights_out)
+    return TrainResult(
+        scenario=scenario.name,
+        model=graph.name,
+        dataset=data.name,
+        shift=data.shift,
+        plan=plan.to_dict(),
+        epochs=settings.epochs,
+        seed=settings.seed,
+        pretrain_epochs=pretrain_epochs_run,
+        accuracy_pretrain=accuracy_pretrain,
+        accuracy_before=accuracy_before,
+        accuracy_after=_score(net, data.test),
+        loss_curve=tuple(curve),
+        samples=state.samples,
+        device_samples=len(device),
+        test_samples=len(data.test),
+        macs_by_phase=dict(state.macs_by_phase),
+    )
+
+
+def _beside(path: str, source: str) -> str:
+    """A relative path in a scenario file is relative to that file."""
+    candidate = Path(source).parent / path
+    return str(candidate) if not Path(path).is_absolute() and candidate.exists() else path
+
+
+def _epoch(net: Any, state: Any, split: Any, batch: int, rng: np.random.Generator) -> float:
+    """One shuffled pass over ``split`` (the last batch may be smaller); the mean loss per sample."""
+    order = rng.permutation(len(split))
+    total = 0.0
+    for start in range(0, len(order), batch):
+        idx = order[start : start + batch]
+        total += net.train_step(split.x[idx], split.y[idx], state) * len(idx)
+    return total / max(len(order), 1)
+
+
+def _score(net: Any, split: Any) -> float:
+    """Accuracy for classifiers; for regression (MSE) models, the negative mean squared error."""
+    if split.y.ndim == 1:
+        return net.accuracy(split.x, split.y)
+    return -float(np.mean((net.forward(split.x) - split.y) ** 2))

@@ -1,0 +1,130 @@
+"""The feasibility verdict: does the plan fit, what overflows, and which plan changes would make it fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emu.memory.memory_plan import MemoryPlan, plan_memory
+from hw_models.device import Device
+from workloads.errors import WorkloadError
+from workloads.graph import Graph
+from workloads.plan import TrainingPlan
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A plan change and the memory it would need."""
+
+    change: str
+    plan: TrainingPlan
+    peak_sram_bytes: int
+    flash_used_bytes: int
+    sram_saved_bytes: int
+    fits: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "change": self.change,
+            "plan": self.plan.describe(),
+            "peak_sram_bytes": self.peak_sram_bytes,
+            "flash_used_bytes": self.flash_used_bytes,
+            "sram_saved_bytes": self.sram_saved_bytes,
+            "fits": self.fits,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Feasible or not against the device's SRAM and flash, explained."""
+
+    feasible: bool
+    sram_overflow_bytes: int
+    flash_overflow_bytes: int
+    contributors: tuple[tuple[str, int, str, str], ...]
+    suggestions: tuple[Suggestion, ...]
+    notes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feasible": self.feasible,
+            "sram_overflow_bytes": self.sram_overflow_bytes,
+            "flash_overflow_bytes": self.flash_overflow_bytes,
+            "contributors": [
+                {"tensor": t, "bytes": b, "category": c, "layer": layer}
+                for t, b, c, layer in self.contributors
+            ],
+            "suggestions": [s.to_dict() for s in self.suggestions],
+            "notes": list(self.notes),
+        }
+
+
+def _candidates(plan: TrainingPlan) -> list[tuple[str, TrainingPlan]]:
+    """Single plan changes that can only shrink memory, then all of the cheap ones together."""
+    options: list[tuple[str, dict[str, Any]]] = []
+    if plan.batch_size > 1:
+        options.append(("--batch 1", {"batch_size": 1}))
+    if plan.trains and not plan.reorder:
+        options.append(("--reorder", {"reorder": True}))
+    if plan.trains and plan.optimizer != "sgd":
+        options.append(("--optimizer sgd", {"optimizer": "sgd"}))
+    if plan.precision == "fp32":
+        options.append(("--precision int8", {"precision": "int8"}))
+    if plan.update not in ("none", "bias", "last:1"):
+        options += [("--update bias", {"update": "bias"}), ("--update last:1", {"update": "last:1"})]
+    if plan.trains:
+        options.append(("--update none (inference only)", {"update": "none"}))
+    cheap = [o for o in options if o[0].split()[0] in ("--batch", "--reorder", "--optimizer", "--precision")]
+    updates = [o for o in options if o[0].startswith("--update") and "none" not in o[0]]
+    combined: dict[str, Any] = {}
+    for _, change in cheap:
+        combined.update(change)
+    label = " ".join(c for c, _ in cheap)
+    if len(cheap) > 1:
+        options.append((label, combined))
+    if cheap:
+        options += [(f"{label} {u}", {**combined, **change}) for u, change in updates]
+    result = []
+    for label, change in options:
+        try:
+            result.append((label, plan.with_changes(**change)))
+        except WorkloadError:
+            continue
+    return result
+
+
+def judge(
+    memory: MemoryPlan,
+    device: Device,
+    graph: Graph,
+    plan: TrainingPlan,
+    reserved_sram_bytes: int = 0,
+    firmware_flash_bytes: int = 0,
+    suggest: bool = True,
+) -> Verdict:
+    """Compare ``memory`` with ``device``; when it does not fit, price the plan changes that would help."""
+    sram_over = max(0, memory.peak_sram_bytes - device.sram_bytes)
+    flash_over = max(0, memory.flash_used_bytes - device.flash_bytes)
+    feasible = sram_over == 0 and flash_over == 0
+    notes = []
+    largest_bank = device.largest_sram_bank_bytes
+    if memory.peak_sram_bytes <= device.sram_bytes and memory.peak_sram_bytes > largest_bank:
+        notes.append(
+            f"the arena ({memory.peak_sram_bytes} B) is larger than the largest contiguous SRAM bank "
+            f"({largest_bank} B): the firmware must split it across banks"
+        )
+    contributors = tuple(memory.live_at_peak()[:8]) if sram_over else ()
+    suggestions: list[Suggestion] = []
+    if not feasible and suggest:
+        for label, candidate in _candidates(plan):
+            other = plan_memory(graph, candidate, reserved_sram_bytes, firmware_flash_bytes)
+            saved = memory.peak_sram_bytes - other.peak_sram_bytes
+            if saved <= 0 and other.flash_used_bytes >= memory.flash_used_bytes:
+                continue
+            fits = other.peak_sram_bytes <= device.sram_bytes and other.flash_used_bytes <= device.flash_bytes
+            suggestions.append(
+                Suggestion(label, candidate, other.peak_sram_bytes, other.flash_used_bytes, saved, fits)
+            )
+        # first what fits, the least drastic change first; then the rest, the biggest saving first
+        suggestions.sort(key=lambda s: (not s.fits, s.sram_saved_bytes if s.fits else -s.sram_saved_bytes))
+    return Verdict(feasible, sram_over, flash_over, contributors, tuple(suggestions), tuple(notes))

@@ -1,0 +1,236 @@
+"""Scenarios: a device, a model and a training plan (plus the run settings later stages use).
+
+A scenario comes from a TOML file, from flags, or from Python; flags and ``--set section.key=value``
+override the file. Every value is validated where it enters, with the file, field and allowed values.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emu.errors import ScenarioError
+from emu.scenario.checkpoint import CHECKPOINT_KEYS
+from emu.scenario.deployment import DEPLOYMENT_KEYS
+from emu.scenario.session import SESSION_KEYS
+from emu.scenario.supply import SUPPLY_KEYS
+from hw_models.device import Device
+from hw_models.loader import load_device
+from workloads.errors import did_you_mean
+from workloads.graph import Graph
+from workloads.plan import TrainingPlan
+from workloads.zoo import build_model
+
+KIB = 1024
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "device": ("name",),
+    "model": (
+        "name",
+        "weights",
+        "classes",
+        "width",
+        "resolution",
+        "features",
+        "hidden",
+        "bottleneck",
+        "inputs",
+    ),
+    "plan": tuple(k for k in TrainingPlan.__dataclass_fields__ if k != "source"),
+    "memory": ("reserved_sram_kib", "firmware_flash_kib"),
+    "session": SESSION_KEYS,
+    "train": ("dataset", "epochs", "seed", "pretrain_epochs", "samples", "weights", "weights_out", "shift"),
+    "deployment": DEPLOYMENT_KEYS,
+    "supply": SUPPLY_KEYS,
+    "checkpoint": CHECKPOINT_KEYS,
+}
+"""Every section a scenario may have, with its keys."""
+
+TOP_LEVEL_KEYS = ("name", "description")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What to emulate: a device, a model graph and a training plan.
+
+    Parameters
+    ----------
+    device, model, plan
+        The hardware, the layer graph and what one training step does.
+    reserved_sram_bytes
+        SRAM the firmware keeps outside the training arena (stack, heap, drivers).
+    firmware_flash_bytes
+        Flash the code takes besides the model's parameters.
+    name, source
+        A label, and the file the scenario came from (for messages).
+    weights, quantization
+        Initial parameters per layer (``{layer: {"weight": ..., "bias": ...}}``) when the model brings its
+        own (an imported ONNX file); ``None`` means the builder's initialisation. ``quantization`` holds a
+        quantised model's int8 scales per layer, used instead of calibration when the plan is int8.
+    settings
+        The raw scenario sections, for the stages that read their own section (``session``, ``train``...).
+    """
+
+    device: Device
+    model: Graph
+    plan: TrainingPlan
+    reserved_sram_bytes: int = 0
+    firmware_flash_bytes: int = 0
+    name: str = "scenario"
+    source: str = "<python>"
+    weights: Mapping[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
+    quantization: Mapping[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for key in ("reserved_sram_bytes", "firmware_flash_bytes"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ScenarioError(self.source, key, value, "a non-negative whole number of bytes")
+
+    @classmethod
+    def from_toml(cls, path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> Scenario:
+        """Load a scenario file, then apply ``overrides`` (section -> key -> value)."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ScenarioError(str(path), "scenario", str(path), "an existing TOML file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(str(path), "scenario", str(path), f"a readable TOML file ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(str(path), "scenario", str(path), f"valid TOML ({exc})") from None
+        return cls.from_dict(merge(data, overrides or {}), source=str(path), base_dir=path.parent)
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None
+    ) -> Scenario:
+        """Build a scenario from its TOML structure (section tables and top-level keys)."""
+        _check_keys(data, source)
+        device_name = data.get("device", {}).get("name")
+        model_section = dict(data.get("model", {}))
+        model_name = model_section.pop("name", None)
+        model_section.pop("weights", None)  # a pretrained .npz, read by functional training
+        if device_name is None:
+            raise ScenarioError(source, "device.name", None, "a device preset name or a device TOML path")
+        if model_name is None:
+            raise ScenarioError(source, "model.name", None, "a zoo model name or a model file path")
+        device = load_device(_resolve_path(device_name, base_dir, ".toml"))
+        model, weights, quantization = load_model(
+            _resolve_path(model_name, base_dir, ".onnx"), source, **model_section
+        )
+        plan_values = dict(data.get("plan", {}))
+        if quantization and "precision" not in plan_values:
+            plan_values["precision"] = "int8"  # a quantised model runs in int8 unless the plan says otherwise
+        plan = TrainingPlan(**plan_values, source=source)
+        memory = data.get("memory", {})
+        return cls(
+            device=device,
+            model=model,
+            plan=plan,
+            reserved_sram_bytes=_kib_to_bytes(memory, "reserved_sram_kib", source),
+            firmware_flash_bytes=_kib_to_bytes(memory, "firmware_flash_kib", source),
+            name=str(data.get("name", Path(source).stem)),
+            source=source,
+            weights=weights,
+            quantization=quantization,
+            settings={k: dict(v) for k, v in data.items() if isinstance(v, dict)},
+        )
+
+
+def load_model(name_or_path: str, source: str = "model", **options: Any) -> tuple[Graph, Any, Any]:
+    """The graph, its own weights and its int8 scales (both ``None`` for a zoo model, built by name).
+
+    A model file (``.onnx``) brings its weights, and its quantisation scales when it is a quantised model.
+    """
+    if str(name_or_path).endswith(".onnx"):
+        from workloads.onnx_import import import_onnx  # optional extra: imported only when asked for
+
+        if options:
+            raise ScenarioError(
+                source, f"model.{next(iter(options))}", options, "no options for an ONNX model"
+            )
+        imported = import_onnx(name_or_path)
+        return imported.graph, imported.weights, imported.quantization
+    return build_model(str(name_or_path), source, **options), None, None
+
+
+def merge(data: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``data`` with section values replaced by ``overrides`` (a new dict; the input is untouched)."""
+    result = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for section, values in overrides.items():
+        if section in TOP_LEVEL_KEYS and not isinstance(values, dict):
+            result[section] = values
+            continue
+        result.setdefault(section, {})
+        if not isinstance(result[section], dict):
+            raise ScenarioError("--set", section, result[section], "a table")
+        if section == "model" and "name" in values:
+            result[section] = {}  # another model: the old model's options no longer apply
+        result[section].update(values)
+    return result
+
+
+def parse_assignment(text: str) -> tuple[str, str, Any]:
+    """Parse ``section.key=value`` (the value in TOML syntax, or a bare string)."""
+    if "=" not in text or "." not in text.split("=", 1)[0]:
+        raise ScenarioError("--set", "assignment", text, "section.key=value, for example plan.batch_size=8")
+    target, raw = text.split("=", 1)
+    section, key = target.strip().split(".", 1)
+    if "." in key:
+        table, inner = key.split(".", 1)
+        raise ScenarioError(
+            "--set",
+            "assignment",
+            text,
+            f"section.key=value; a table is set whole, in TOML: {section}.{table}={{{inner}={raw.strip()}}}",
+        )
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return section, key, value
+
+
+def _check_keys(data: dict[str, Any], source: str) -> None:
+    known = set(SECTIONS) | set(TOP_LEVEL_KEYS)
+    for key, value in data.items():
+        if key not in known:
+            raise ScenarioError(
+                source,
+                key,
+                value,
+                f"a section among {', '.join(SECTIONS)}" + did_you_mean(key, sorted(known)),
+            )
+        if key in SECTIONS:
+            if not isinstance(value, dict):
+                raise ScenarioError(source, key, value, "a table ([section])")
+            for sub, sub_value in value.items():
+                if sub not in SECTIONS[key]:
+                    raise ScenarioError(
+                        source,
+                        f"{key}.{sub}",
+                        sub_value,
+                        f"one of {', '.join(SECTIONS[key])}" + did_you_mean(sub, SECTIONS[key]),
+                    )
+
+
+def _resolve_path(name: str, base_dir: Path | None, suffix: str) -> str:
+    """A relative file path in a scenario is relative to the scenario file."""
+    text = str(name)
+    if base_dir is not None and (text.endswith(suffix) or "/" in text) and not Path(text).is_absolute():
+        candidate = base_dir / text
+        if candidate.exists():
+            return str(candidate)
+    return text
+
+
+def _kib_to_bytes(section: dict[str, Any], key: str, source: str) -> int:
+    value = section.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ScenarioError(source, f"memory.{key}", value, "a non-negative number of KiB")
+    return int(round(value * KIB))

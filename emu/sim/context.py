@@ -1,0 +1,123 @@
+"""Everything a run of a scenario needs, resolved once: program, memory plan, task costs, power states.
+
+Both the event simulation (:mod:`emu.sim.engine`) and the analytical sum (:mod:`emu.sim.analytical`) read a
+:class:`RunContext`; neither recomputes a cost on its own, so the two can only differ in how they
+schedule the same work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emu.cost.power import PowerStates, resolve_point
+from emu.cost.task_cost import CostModel, TaskCost
+from emu.memory.memory_plan import MemoryPlan, plan_memory
+from emu.scenario.scenario import Scenario
+from emu.scenario.session import SessionSettings
+from emu.sim.hardware import FlashWrite, plan_write_back
+from hw_models.cores import load_core_table
+
+
+@dataclass(frozen=True)
+class SampleLoad:
+    """Copying one step's batch (and labels) from flash into the input buffer.
+
+    Attributes
+    ----------
+    by_dma : bool
+        A memory-to-memory DMA copies while the core busy-waits (charged at the run power: sleeping
+        through the copy is a firmware optimisation not modelled); otherwise the core copies.
+    duration_s : float
+        How long the copy takes.
+    """
+
+    size_bytes: int
+    by_dma: bool
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The resolved inputs of one simulation."""
+
+    scenario: Scenario
+    settings: SessionSettings
+    memory: MemoryPlan
+    model: CostModel
+    costs: tuple[TaskCost, ...]
+    states: PowerStates
+    steps: int
+    sample_load: SampleLoad | None
+    write_back: FlashWrite | None
+    flash_rate_bytes_per_s: float | None
+    dma_rate_bytes_per_s: float
+    prefetch: bool
+    notes: tuple[str, ...]
+
+    @property
+    def run_power_w(self) -> float:
+        return self.states.point.power_w
+
+    @property
+    def supply_v(self) -> float:
+        return self.states.supply_voltage_v
+
+    @property
+    def dma_power_w(self) -> float:
+        return self.scenario.device.dma.current_a * self.supply_v
+
+
+def build_context(scenario: Scenario) -> RunContext:
+    """Resolve a scenario and its ``[session]`` section into a :class:`RunContext`."""
+    settings = SessionSettings.from_section(scenario.settings.get("session"), scenario.source)
+    device = scenario.device
+    table = load_core_table(device.core.family)
+    point = resolve_point(device, settings.clock_hz, settings.operating_point)
+    memory = plan_memory(
+        scenario.model, scenario.plan, scenario.reserved_sram_bytes, scenario.firmware_flash_bytes
+    )
+    model = CostModel(memory.program, device, table, point, settings.library)
+    sleep = None
+    if device.sleep_states:
+        sleep = device.sleep_state(settings.sleep_state) if settings.sleep_state else device.sleep_states[0]
+    elif settings.sleep_state:
+        device.sleep_state(settings.sleep_state)  # raises: the device lists no such state
+    states = PowerStates(
+        point, device.max_operating_point, sleep, device.supply_voltage_v, table.dvfs_transition_s
+    )
+    flash_rate = device.flash.read_throughput_at(point.clock_hz)
+    dma_rate = min(device.dma.throughput_bytes_per_s, flash_rate or device.dma.throughput_bytes_per_s)
+    notes = []
+    prefetch = settings.dma_overlap and device.dma.memory_to_memory
+    if settings.dma_overlap and not device.dma.memory_to_memory:
+        notes.append(
+            "dma_overlap: the device has no memory-to-memory DMA; frozen weights stay execute-in-place"
+        )
+    if settings.dma_overlap and flash_rate is None:
+        notes.append("dma_overlap: no flash read rate known; execute-in-place reads are not time-bound")
+    sample_load = None
+    if settings.sample_source == "flash":
+        size = sum(t.size_bytes for t in memory.program.tensors.values() if t.category == "input_batch")
+        if device.dma.memory_to_memory:
+            sample_load = SampleLoad(size, True, size / dma_rate)
+        else:
+            copy_s = size * table.copy_cycles_per_byte / point.clock_hz
+            sample_load = SampleLoad(size, False, max(copy_s, size / flash_rate if flash_rate else 0.0))
+    write_back = None
+    if settings.write_back and scenario.plan.trains:
+        write_back = plan_write_back(memory, device.flash, scenario.firmware_flash_bytes)
+    return RunContext(
+        scenario=scenario,
+        settings=settings,
+        memory=memory,
+        model=model,
+        costs=model.costs(),
+        states=states,
+        steps=settings.steps(scenario.plan.batch_size),
+        sample_load=sample_load,
+        write_back=write_back,
+        flash_rate_bytes_per_s=flash_rate,
+        dma_rate_bytes_per_s=dma_rate,
+        prefetch=prefetch and flash_rate is not None,
+        notes=tuple(notes),
+    )
