@@ -15,11 +15,11 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from hw_models.checks import check_choice, check_number, check_text, suggest
 from hw_models.errors import SpecError
+from hw_models.frozen_mapping import FrozenMapping
 
 __all__ = [
     "BACKWARD_ACTIONS",
@@ -246,7 +246,7 @@ def _table(data: dict[str, Any], file: str) -> CoreCostTable:
         for precision in PRECISIONS:
             if precision in library:
                 precisions[precision] = _precision(library[precision], library.get("source"), file, path)
-        libraries[name] = MappingProxyType(precisions)
+        libraries[name] = FrozenMapping(precisions)
     for name, value in (("family", data.get("family")), ("default_library", data.get("default_library"))):
         if not isinstance(value, str):
             raise SpecError(file, name, value, "required string")
@@ -256,9 +256,9 @@ def _table(data: dict[str, Any], file: str) -> CoreCostTable:
         return CoreCostTable(
             family=data["family"],
             description=str(data.get("description", "")),
-            libraries=MappingProxyType(libraries),
+            libraries=FrozenMapping(libraries),
             default_library=data["default_library"],
-            backward_ratios=MappingProxyType(ratios),
+            backward_ratios=FrozenMapping(ratios),
             dvfs_transition_s=_number(data, "dvfs_transition_us", file, "") * 1e-6,
             copy_cycles_per_byte=_number(data, "copy_cycles_per_byte", file, ""),
             source_path=file,
@@ -287,4 +287,4 @@ def _precision(raw: Any, inherited: str | None, file: str, path: str) -> Mapping
             raise SpecError(file, where.rstrip("."), entry, "has no source")
         values = [_number(entry, key, file, where) for key in _COST_KEYS]
         classes[kernel_class] = KernelCost(*values, source=source)
-    return MappingProxyType(classes)
+    return FrozenMapping(classes)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from types import MappingProxyType
 
 from emu.cost.task_cost import CostModel
 from emu.scenario.scenario import Scenario
 from emu.sim.analytical import run_analytical
 from emu.sim.context import build_context
 from hw_models.cores import CoreCostTable, KernelCost
+from hw_models.frozen_mapping import FrozenMapping
 
 
 def refit_table(
@@ -43,10 +43,10 @@ def refit_table(
         old = entries[kernel_class]
         entries[kernel_class] = KernelCost(value, old.cycles_per_output, old.cycles_per_call, source)
     precisions = dict(table.libraries[library])
-    precisions[precision] = MappingProxyType(entries)
+    precisions[precision] = FrozenMapping(entries)
     libraries = dict(table.libraries)
-    libraries[library] = MappingProxyType(precisions)
-    return replace(table, libraries=MappingProxyType(libraries))
+    libraries[library] = FrozenMapping(precisions)
+    return replace(table, libraries=FrozenMapping(libraries))
 
 
 def step_with_table(scenario: Scenario, table: CoreCostTable) -> tuple[float, float]:
