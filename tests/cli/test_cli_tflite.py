@@ -67,3 +67,15 @@ def test_bad_tflite_files_exit_2_with_one_line(cli, tmp_path):
         assert run.code == 2, (args, run.out, run.err)
         assert run.err.startswith("error: ") and "Traceback" not in run.err and words in run.err
         assert len(run.err.strip().splitlines()) == 1
+
+
+def test_a_scenario_names_a_tflite_beside_it_and_runs_in_int8_with_its_scales(tmp_path):
+    from emu.scenario.scenario import Scenario
+
+    (tmp_path / "kws.tflite").write_bytes(KWS.read_bytes())
+    path = tmp_path / "s.toml"
+    path.write_text('[device]\nname = "nrf52840"\n[model]\nname = "kws.tflite"\n[plan]\nupdate = "last:1"\n')
+    scenario = Scenario.from_toml(path)
+    assert scenario.plan.precision == "int8"  # a quantised file runs in int8 unless the plan says otherwise
+    assert scenario.quantization["conv2d_0"]["y_zero_point"] == -128
+    assert scenario.model.macs == 2_656_768
