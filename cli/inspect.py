@@ -13,7 +13,9 @@ from emu.errors import ScenarioError
 from emu.lower.inspection import inspect_model
 from emu.scenario.scenario import parse_assignment
 
-ModelArg = Annotated[str, typer.Argument(help="Zoo model name or ONNX file (.onnx).", show_default=False)]
+ModelArg = Annotated[
+    str, typer.Argument(help="Zoo model name or model file (.onnx, .tflite).", show_default=False)
+]
 
 
 def inspect(

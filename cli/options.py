@@ -21,7 +21,7 @@ DeviceOpt = Annotated[
     str | None, typer.Option("--device", "-d", help="Device preset name or device TOML path.")
 ]
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", "-m", help="Zoo model name or model file path (.onnx).")
+    str | None, typer.Option("--model", "-m", help="Zoo model name or model file path (.onnx, .tflite).")
 ]
 UpdateOpt = Annotated[str | None, typer.Option(help="none | full | last:K | bias | sparse")]
 OptimizerOpt = Annotated[str | None, typer.Option(help="sgd | sgd-momentum | adam")]

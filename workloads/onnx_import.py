@@ -14,7 +14,9 @@ What maps to what (the per-op converters are in :mod:`workloads.onnx_ops`):
   tensors -> ``add``; MaxPool, AveragePool, GlobalAveragePool -> the pools; Flatten and Reshape to 2-D ->
   ``flatten``; Softmax at the output, Identity and Dropout are dropped; Transposes that cancel vanish;
 - quantised models (QuantizeLinear/DequantizeLinear around Conv/Gemm/MatMul, QLinearConv,
-  QLinearMatMul): weights are dequantised into the float weights and the scales kept per layer.
+  QLinearMatMul): weights are dequantised into the float weights and the scales kept per layer; a
+  QuantizeLinear whose zero point is the bottom of the range (onnxruntime's ``quantize_static`` folds the
+  ReLU or Clip after a conv into it) becomes a ``relu`` (``relu6`` for a 0..6 range) after that layer.
 
 Layout: ONNX is NCHW and tinyemu NHWC. Conv weights go OIHW -> HWIO; a Flatten of a feature map lists
 values in (C, H, W) order in ONNX but (H, W, C) here, so the rows of the dense layer that reads it are

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from math import prod
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from workloads.layers import AvgPool, Flatten, GlobalAvgPool, MaxPool, ReLU, ReLU6
-from workloads.onnx_convert import NCHW, Converter, Value, attributes
+from workloads.onnx_convert import NCHW, Converter, Value, attributes, node_label
 from workloads.onnx_quant import QuantParams, dequantize, quantize
 
 _CLIPS = {(0.0, 6.0): ReLU6, (0.0, np.inf): ReLU}
@@ -184,6 +185,27 @@ def quantize_linear(cv: Converter, node: Any) -> None:
     entry = cv.quant.get(name)
     if entry is not None and entry["y_scale"] is None:
         entry["y_scale"], entry["y_zero_point"] = q
+    _clamp_activation(cv, node, v, q)
+
+
+CLAMPABLE_KINDS = ("conv2d", "dense", "add", "batchnorm")
+"""Layers whose output can be negative: a quantiser clamping it at zero stands for a removed ReLU."""
+
+
+def _clamp_activation(cv: Converter, node: Any, v: Value, q: tuple[float, int]) -> None:
+    """A quantiser whose zero point is the bottom of the int8 range clamps at 0: the ReLU (or Clip(0, 6))
+    that onnxruntime's ``quantize_static`` removed and folded into it. It becomes a ``relu`` (``relu6``
+    when the range tops out at 6 within half a step) reading the quantised layer, so the fp32 forward
+    computes it too and the backward passes no gradient where it clamps."""
+    scale, zero_point = q
+    draft = cv.drafts.get(v.node)
+    if zero_point != -128 or draft is None or draft.layer.kind not in CLAMPABLE_KINDS:
+        return
+    top = (127 - zero_point) * scale
+    layer = ReLU6() if abs(top - 6.0) <= scale / 2 else ReLU()
+    label = SimpleNamespace(name=f"{node_label(node)}_{layer.kind}", op_type=node.op_type)
+    name = cv.emit(label, layer, (v,))
+    cv.values[node.output[0]] = replace(cv.values[node.output[0]], node=name, exclusive=True)
 
 
 def dequantize_linear(cv: Converter, node: Any) -> None:

@@ -22,8 +22,10 @@ from workloads.graph import Graph, Node
 from workloads.kernels import quantize_weight
 from workloads.kernels.qlinear import _quantized_layer, exact_workspace
 from workloads.kernels.quant import (
+    _dequantize_activation,
     _dequantize_weight,
     _int8_sgd,
+    _quantize_activation,
 )
 from workloads.layer_ops import Call
 
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from workloads.step import TrainState
 
 QUANT_KEYS = ("w_scale", "x_scale", "x_zero_point", "y_scale", "y_zero_point")
+ROUNDED_KINDS = ("add", "avgpool")
+"""Layers without weights whose int8 output an imported model may round to a grid of its own."""
 
 
 @dataclass
@@ -55,6 +59,8 @@ class QuantizedLayers:
         self.graph = graph
         self.params = params
         self.layers: dict[str, LayerQuant] = {}
+        # imported (scale, zero point) of other layers' int8 outputs (a residual add), re-rounded to the grid
+        self.outputs: dict[str, tuple[float, int]] = {}
         for node in graph:
             if node.kind in ("conv2d", "dense"):
                 wq, scale = quantize_weight(params[node.name]["weight"])
@@ -88,7 +94,19 @@ class QuantizedLayers:
         """Use imported scales (``w_scale``, ``x_scale``, ``x_zero_point``, ``y_scale``, ``y_zero_point``).
 
         An activation scale the file does not give (``None``) is left for :meth:`set_ranges` to calibrate.
+        An entry for an ``add`` or ``avgpool`` node (``w_scale`` ``None``) gives the scale of its int8
+        output, as TensorFlow Lite's int8 ADD and AVERAGE_POOL_2D have: the forward rounds the sum (and
+        saturates) or the mean (half away from zero, as the reference kernels do) to that grid.
         """
+        for name, given in quantization.items():
+            kind = self.graph[name].kind if name in self.graph else None
+            if kind in ROUNDED_KINDS and given.get("y_scale") is not None:
+                scale, zp = float(given["y_scale"]), int(given.get("y_zero_point") or 0)
+                if not scale > 0 or not -128 <= zp <= 127:
+                    raise WorkloadError(
+                        source, f"{name}/y_scale", (scale, zp), "a positive scale, zp -128..127"
+                    )
+                self.outputs[name] = (scale, zp)
         for name, q in self.layers.items():
             given = quantization.get(name)
             if given is None:
@@ -134,6 +152,26 @@ class QuantizedLayers:
                 q.x_scale, q.x_zero_point = activation_qparams(x_lo, x_hi)
             if not q.fixed_y:
                 q.y_scale, q.y_zero_point = activation_qparams(y_lo, y_hi)
+
+    def output_op(self, node: Node, call: Call, y: np.ndarray) -> Call:
+        """``call``, then ``y`` rounded to the node's imported int8 output grid (unchanged if it has none).
+
+        The backward is straight-through, as for the other int8 roundings.
+        """
+        if node.name not in self.outputs:
+            return call
+        scale, zp = self.outputs[node.name]
+        if node.kind == "avgpool":
+            return _rounded_mean(node, call, y, scale, zp)
+        y1, yq1 = y.reshape(-1), np.empty(y.size, np.int8)
+        inv = 1.0 / scale
+
+        def rounded() -> None:
+            call()
+            _quantize_activation(y1, inv, zp, yq1)
+            _dequantize_activation(yq1, scale, zp, y1)
+
+        return rounded
 
     def forward_op(self, node: Node, x: np.ndarray, y: np.ndarray) -> tuple[Call, int, np.ndarray]:
         """The int8 forward of ``node``: quantise ``x``, int8 kernel, dequantise into ``y``.
@@ -219,3 +257,30 @@ class QuantizedLayers:
             _dequantize_weight(wq2, scale, p2)
 
         return rounded
+
+
+def _window_counts(node: Node) -> np.ndarray:
+    """Input elements inside each window of an average pool, ``(H_out, W_out, 1)`` (padding excluded)."""
+    h, w, _ = node.input_shapes[0]
+    oh, ow, _ = node.output_shape
+    (kh, kw), (sh, sw) = node.layer.pool, node.layer.strides
+    top, _, left, _ = node.layer.pads(node.input_shapes)
+    rows = [min(i * sh - top + kh, h) - max(i * sh - top, 0) for i in range(oh)]
+    cols = [min(j * sw - left + kw, w) - max(j * sw - left, 0) for j in range(ow)]
+    return np.outer(rows, cols).astype(np.float64)[:, :, None]
+
+
+def _rounded_mean(node: Node, call: Call, y: np.ndarray, scale: float, zp: int) -> Call:
+    """``call`` (the float mean of int8 grid values), then the mean rounded as TensorFlow Lite's int8
+    reference AVERAGE_POOL_2D rounds it: the integer sum of the stored values, divided by the window's
+    count, half away from zero (``(sum +- count / 2) / count`` in C integer division)."""
+    counts = _window_counts(node)
+    half = np.floor(counts / 2)
+
+    def rounded() -> None:
+        call()
+        total = np.rint((y.astype(np.float64) / scale + zp) * counts)  # the exact sum of stored int8 values
+        q = np.sign(total) * np.floor((np.abs(total) + half) / counts)
+        np.copyto(y, ((np.clip(q, -128, 127) - zp) * scale).astype(np.float32))
+
+    return rounded

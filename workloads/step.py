@@ -222,6 +222,8 @@ class StepProgram:
                 params = network.params.get(node.name, {})
                 hi = None if relu is None else (np.inf if graph[relu].kind == "relu" else 6.0)
                 call, macs = forward_op(node, ins, y, params, keep, workspace, stats, hi)
+                if quant is not None:
+                    call = quant.output_op(node, call, y)
             self.forward_calls.append(call)
             self.macs["forward"] += macs
         self.act = act

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emu.scenario.scenario import load_model
+from emu.scenario.scenario import MODEL_FILE_SUFFIXES, load_model
 from workloads.graph import Graph
 from workloads.plan import TrainingPlan
 from workloads.program import trained_param_count
@@ -70,4 +70,6 @@ def inspect_model(
     model_precision = "int8" if quantization else "fp32"
     values = {"update": "full", "precision": model_precision, **(plan_values or {})}
     plan = TrainingPlan(**values, source=source)
-    return ModelInspection(graph, plan, model if str(model).endswith(".onnx") else "zoo", model_precision)
+    return ModelInspection(
+        graph, plan, model if str(model).endswith(MODEL_FILE_SUFFIXES) else "zoo", model_precision
+    )

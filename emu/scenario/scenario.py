@@ -51,6 +51,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 
 TOP_LEVEL_KEYS = ("name", "description")
 
+MODEL_FILE_SUFFIXES = (".onnx", ".tflite")
+"""Model files a scenario or ``--model`` may name (ONNX, TensorFlow Lite); any other name is a zoo model."""
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -68,8 +71,9 @@ class Scenario:
         A label, and the file the scenario came from (for messages).
     weights, quantization
         Initial parameters per layer (``{layer: {"weight": ..., "bias": ...}}``) when the model brings its
-        own (an imported ONNX file); ``None`` means the builder's initialisation. ``quantization`` holds a
-        quantised model's int8 scales per layer, used instead of calibration when the plan is int8.
+        own (an imported ONNX or TensorFlow Lite file); ``None`` means the builder's initialisation.
+        ``quantization`` holds a quantised model's int8 scales per layer, used instead of calibration when
+        the plan is int8.
     settings
         The raw scenario sections, for the stages that read their own section (``session``, ``train``...).
     """
@@ -121,7 +125,7 @@ class Scenario:
             raise ScenarioError(source, "model.name", None, "a zoo model name or a model file path")
         device = load_device(_resolve_path(device_name, base_dir, ".toml"))
         model, weights, quantization = load_model(
-            _resolve_path(model_name, base_dir, ".onnx"), source, **model_section
+            _resolve_path(model_name, base_dir, MODEL_FILE_SUFFIXES), source, **model_section
         )
         plan_values = dict(data.get("plan", {}))
         if quantization and "precision" not in plan_values:
@@ -145,16 +149,23 @@ class Scenario:
 def load_model(name_or_path: str, source: str = "model", **options: Any) -> tuple[Graph, Any, Any]:
     """The graph, its own weights and its int8 scales (both ``None`` for a zoo model, built by name).
 
-    A model file (``.onnx``) brings its weights, and its quantisation scales when it is a quantised model.
+    A model file (``.onnx``, ``.tflite``) brings its weights, and its quantisation scales when it is a
+    quantised model.
     """
-    if str(name_or_path).endswith(".onnx"):
-        from workloads.onnx_import import import_onnx  # optional extra: imported only when asked for
-
+    suffix = next((s for s in MODEL_FILE_SUFFIXES if str(name_or_path).endswith(s)), None)
+    if suffix is not None:
         if options:
             raise ScenarioError(
-                source, f"model.{next(iter(options))}", options, "no options for an ONNX model"
+                source, f"model.{next(iter(options))}", options, f"no options for a {suffix} model file"
             )
-        imported = import_onnx(name_or_path)
+        if suffix == ".tflite":
+            from workloads.tflite_import import import_tflite  # optional extra: imported only when asked for
+
+            imported = import_tflite(name_or_path)
+        else:
+            from workloads.onnx_import import import_onnx  # optional extra: imported only when asked for
+
+            imported = import_onnx(name_or_path)
         return imported.graph, imported.weights, imported.quantization
     return build_model(str(name_or_path), source, **options), None, None
 
@@ -219,7 +230,7 @@ def _check_keys(data: dict[str, Any], source: str) -> None:
                     )
 
 
-def _resolve_path(name: str, base_dir: Path | None, suffix: str) -> str:
+def _resolve_path(name: str, base_dir: Path | None, suffix: str | tuple[str, ...]) -> str:
     """A relative file path in a scenario is relative to the scenario file."""
     text = str(name)
     if base_dir is not None and (text.endswith(suffix) or "/" in text) and not Path(text).is_absolute():
