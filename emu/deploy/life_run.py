@@ -72,7 +72,7 @@ class LifeRun:
         self.supply, self.inference, self.sleep_w, self.boot = supply, inference, sleep_power_w, boot
         self.horizon_s, self.fast, self.restart_soc = horizon_s, fast, restart_soc
         self.period_s = deployment.inference_period_s
-        self.samples_persist = scenario.settings.get("session", {}).get("sample_source", "sram") == "flash"
+        self.samples_persist = scenario.session.sample_source == "flash"
         self.endurance = scenario.device.flash.endurance_cycles
         self.sessions: dict[int, SessionCost] = {}
         self.t, self.k, self.buffered, self.session_no, self.slot_next = 0.0, 0, 0, 0, 0
@@ -322,7 +322,7 @@ class LifeRun:
         self.run_session(n, 0)
 
     def session_default_samples(self) -> int:
-        return int(self.scenario.settings.get("session", {}).get("samples", 1))
+        return self.scenario.session.samples
 
     def run_session(self, samples: int, start_step: int) -> None:
         """Carry a session from ``start_step`` (a resumed session starts at its checkpoint)."""

@@ -69,7 +69,7 @@ class RunContext:
 
 def build_context(scenario: Scenario) -> RunContext:
     """Resolve a scenario and its ``[session]`` section into a :class:`RunContext`."""
-    settings = SessionSettings.from_section(scenario.settings.get("session"), scenario.source)
+    settings = scenario.session
     device = scenario.device
     table = load_core_table(device.core.family)
     point = resolve_point(device, settings.clock_hz, settings.operating_point)
