@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from emu.scenario.values import (
     to_toml,
 )
 from hw_models.device import Device
+from hw_models.frozen_mapping import FrozenMapping
 from hw_models.loader import load_device
 from workloads.errors import did_you_mean
 from workloads.graph import Graph
@@ -121,12 +122,11 @@ class Scenario:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ScenarioError(self.source, key, value, "a non-negative whole number of bytes")
-        settings = freeze(self.settings)
+        settings = self.settings if isinstance(self.settings, FrozenMapping) else freeze(self.settings)
         object.__setattr__(self, "settings", settings)
-        compared = {k: v for k, v in settings.items() if k not in _COMPARED_AS_FIELDS}
-        object.__setattr__(self, "sections", resolve_references(freeze(compared), self.base_dir))
-        refs = [r for name in ("device", "model", "plan") for r in references(self._section(name))]
-        object.__setattr__(self, "file_hashes", file_hashes(refs + references(self.sections)))
+        sections, refs = _resolved(settings, self.base_dir)
+        object.__setattr__(self, "sections", sections)
+        object.__setattr__(self, "file_hashes", file_hashes(list(refs)))
         src = self.source
         object.__setattr__(self, "session", SessionSettings.from_section(settings.get("session"), src))
         object.__setattr__(self, "train", TrainSettings.from_section(settings.get("train"), src))
@@ -360,6 +360,15 @@ def _resolve_path(name: str, base_dir: Path | None, suffix: str | tuple[str, ...
         if candidate.exists():
             return str(candidate)
     return text
+
+
+@lru_cache(maxsize=256)
+def _resolved(settings: FrozenMapping[str, Any], base_dir: Path | None) -> tuple[Any, tuple[str, ...]]:
+    """The compared sections of frozen ``settings`` (file references resolved) and every file reference."""
+    compared = FrozenMapping({k: v for k, v in settings.items() if k not in _COMPARED_AS_FIELDS})
+    sections = resolve_references(compared, base_dir)
+    own = [resolve_references(settings.get(name, FrozenMapping()), base_dir) for name in _COMPARED_AS_FIELDS]
+    return sections, tuple(r for value in (sections, *own) for r in references(value))
 
 
 _COMPARED_AS_FIELDS = ("device", "plan", "memory")

@@ -77,12 +77,15 @@ def references(value: Any) -> list[str]:
 
 def file_hashes(paths: list[str]) -> FrozenMapping[str, str]:
     """Path -> SHA-256 of the file's bytes now (cached per process by path, size and modification time)."""
-    return FrozenMapping({path: _file_sha256(path, *_stamp(path)) for path in sorted(set(paths))})
+    return FrozenMapping({path: _sha256_now(path) for path in sorted(set(paths))})
 
 
-def _stamp(path: str) -> tuple[int, int]:
-    stat = os.stat(path)
-    return stat.st_size, stat.st_mtime_ns
+def _sha256_now(path: str) -> str:
+    try:
+        stat = os.stat(path)
+        return _file_sha256(path, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        return "unreadable"  # gone since it was named: the stage that reads it says so
 
 
 @lru_cache(maxsize=256)
