@@ -129,20 +129,12 @@ def session_cost(scenario: Scenario, deployment: DeploymentSettings, samples: in
     program = None
     write = ctx.write_back
     if write is not None:
-        flash, volts = scenario.device.flash, ctx.supply_v
-        for sector in write.sectors:
-            seconds = flash.sector_erase_times_s[sector] if flash.needs_erase else 0.0
-            if seconds > 0:
-                erases.append(
-                    (
-                        sector,
-                        flat_activity(
-                            "write_back_erase", "write_back", "flash", seconds, flash.erase_current_a * volts
-                        ),
-                    )
-                )
-        if write.program_s > 0:
-            program = flat_activity(
-                "write_back_program", "write_back", "flash", write.program_s, flash.program_current_a * volts
+        for piece in write.pieces(scenario.device.flash, ctx.supply_v):
+            work = flat_activity(
+                f"write_back_{piece.action}", "write_back", "flash", piece.duration_s, piece.power_w
             )
+            if piece.sector is not None:
+                erases.append((piece.sector, work))
+            else:
+                program = work
     return SessionCost(samples, result.steps, head, step, tuple(erases), program, result)
