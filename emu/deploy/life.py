@@ -75,7 +75,9 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         )
         if note:
             notes.append(note)
-    _, note = burst_note(built, inference.power_w, inference.duration_s, states.sleep_power_w, "inference")
+    burst, note = burst_note(
+        built, inference.power_w, inference.duration_s, states.sleep_power_w, "inference"
+    )
     if note:
         notes.append(note)
     run = LifeRun(
@@ -91,7 +93,11 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         mode == "fast",
         built.restart_soc,
     )
-    _drive(run)
+    if burst is not None and not burst.carried:
+        # a fresh cell cannot hold the chip up through one inference: the first one browns it out
+        run.end_cause, run.end_detail = "burst_not_carried", f"the first inference browns out: {burst.note}"
+    else:
+        _drive(run)
     if run.training_stopped and trains and dep.train_after_samples is not None and dep.train_min_soc > 0:
         notes.append(
             "training stopped for good once the cell fell below train_min_soc (a cell never recharges)"

@@ -298,3 +298,14 @@ def test_training_offset_moves_the_sessions():
 
     assert sessions(0) == 2
     assert sessions(20) == 1
+
+
+def test_a_cell_that_cannot_carry_one_inference_ends_the_life_at_once(tmp_path):
+    text = (DATA / "batteries" / "CR2032.toml").read_text()
+    assert "internal_resistance_ohm = 20\n" in text
+    weak = tmp_path / "weak.toml"
+    weak.write_text(text.replace("internal_resistance_ohm = 20\n", "internal_resistance_ohm = 400\n"))
+    result = emu.lifetime(scenario(supply={"battery": str(weak)}))
+    assert result.end_cause == "burst_not_carried" and result.lifetime_s == 0
+    assert "first inference" in result.end_detail and result.inferences == 0
+    assert emu.lifetime(scenario(supply={"battery": tiny_cell(tmp_path)})).end_cause != "burst_not_carried"
