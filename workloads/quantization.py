@@ -19,7 +19,8 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import Graph, Node
-from workloads.kernels import quantize_weight
+from workloads.kernels import activation_qparams, quantize_weight
+from workloads.kernels.optimizer import fp32_update
 from workloads.kernels.qlinear import _quantized_layer, exact_workspace
 from workloads.kernels.quant import (
     _dequantize_activation,
@@ -144,8 +145,6 @@ class QuantizedLayers:
 
         Scales imported from the model file are kept.
         """
-        from workloads.kernels import activation_qparams
-
         for name, q in self.layers.items():
             x_lo, x_hi, y_lo, y_hi = ranges[name]
             if not q.fixed_x:
@@ -237,8 +236,6 @@ class QuantizedLayers:
         state: TrainState,
     ) -> Call:
         """The update of an int8 weight: QAS SGD on the int8 tensor, or fp32 momentum/Adam then rounding."""
-        from workloads.step import fp32_update
-
         q = self.layers[name]
         wq2, scale = q.weight_q.reshape(p2.shape), q.w_scale
         if optimizer == "sgd":

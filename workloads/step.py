@@ -14,7 +14,7 @@ import numpy as np
 from workloads.errors import WorkloadError
 from workloads.graph import Graph
 from workloads.kernels.loss import _mse, _softmax_xent
-from workloads.kernels.optimizer import _adam, _momentum, _sgd
+from workloads.kernels.optimizer import fp32_update
 from workloads.layer_ops import Call, ParamGrads, accumulate, backward_op, conv_workspace_elements, forward_op
 from workloads.plan import LayerTraining, TrainingPlan
 
@@ -136,26 +136,6 @@ def fused_activations(graph: Graph) -> dict[str, str]:
         if src.kind == "batchnorm" and graph.consumers(src.name) == (node.name,):
             fused[node.name] = src.name
     return fused
-
-
-def fp32_update(
-    optimizer: str,
-    p2: np.ndarray,
-    g2: np.ndarray,
-    k: int,
-    lr: float,
-    mu: float,
-    slots: list,
-    state: TrainState,
-) -> Call:
-    """The in-place optimizer call for one parameter (2-D view, first ``k`` columns)."""
-    if optimizer == "sgd":
-        return lambda: _sgd(p2, g2, lr, 0.0, k)
-    if optimizer == "sgd-momentum":
-        v2 = slots[0]
-        return lambda: _momentum(p2, g2, v2, lr, mu, 0.0, k)
-    m2, v2 = slots
-    return lambda: _adam(p2, g2, m2, v2, lr, 0.9, 0.999, 1e-8, state.adam_step, 0.0, k)
 
 
 class CompiledStep:
