@@ -14,8 +14,8 @@ from math import gcd
 
 from emu.deploy import jump
 from emu.deploy.activities import LIFETIME_PHASES, flat_activity, inference_cost, session_cost
-from emu.deploy.life_run import _COUNTS, LifeRun
-from emu.deploy.lifetime_result import LifetimeResult, thin
+from emu.deploy.life_run import LifeRun
+from emu.deploy.lifetime_result import COUNT_KEYS, LifetimeResult, thin
 from emu.deploy.supplies import CellSupply
 from emu.deploy.supply_build import build_supply, burst_note
 from emu.errors import ScenarioError
@@ -123,7 +123,7 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         lifetime_s=min(run.t, horizon),
         end_cause=run.end_cause or "horizon_reached",
         end_detail=run.end_detail,
-        counts={k: t.get(k, 0.0) for k in _COUNTS},
+        counts={k: t.get(k, 0.0) for k in COUNT_KEYS},
         energy_by_phase_j={p: t.get(f"phase:{p}", 0.0) for p in LIFETIME_PHASES},
         energy_by_component_j={c: t.get(f"component:{c}", 0.0) for c in COMPONENTS},
         supply_energy_j=t.get("supply_j", 0.0),

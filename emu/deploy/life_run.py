@@ -30,20 +30,6 @@ from emu.scenario.checkpoint import CheckpointSettings
 from emu.scenario.deployment import DeploymentSettings
 from emu.scenario.scenario import Scenario
 
-_COUNTS = (
-    "training_sessions",
-    "sessions_skipped",
-    "samples_trained",
-    "samples_dropped",
-    "training_steps",
-    "inferences",
-    "inferences_missed",
-    "brownouts",
-    "checkpoints_written",
-    "checkpoints_lost",
-    "steps_lost",
-)
-
 
 class LifeRun:
     """One run of a deployment (owned by :func:`emu.life.lifetime`; never shared)."""

@@ -8,7 +8,7 @@ and after. The ``[train]`` scenario section sets the run; arguments of :func:`tr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,30 @@ class TrainResult:
             "test_samples": self.test_samples,
             "macs_by_phase": dict(self.macs_by_phase),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainResult:
+        """The result a :meth:`to_dict` document describes (what a result store reads back)."""
+        metric = data["metric"]
+        return cls(
+            scenario=data["scenario"],
+            model=data["model"],
+            dataset=data["dataset"],
+            shift=data["shift"],
+            plan=dict(data["plan"]),
+            epochs=data["epochs"],
+            seed=data["seed"],
+            pretrain_epochs=data["pretrain_epochs"],
+            metric=metric,
+            score_pretrain=data[f"{metric}_pretrain"],
+            score_before=data[f"{metric}_before"],
+            score_after=data[f"{metric}_after"],
+            loss_curve=tuple(data["loss_curve"]),
+            samples=data["samples"],
+            device_samples=data["device_samples"],
+            test_samples=data["test_samples"],
+            macs_by_phase=dict(data["macs_by_phase"]),
+        )
 
 
 Progress = Callable[[str, int, int, float], None]
