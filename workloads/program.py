@@ -73,7 +73,12 @@ class Task:
 
 @dataclass(frozen=True)
 class StepProgram:
-    """The lowered training step: tasks in order, tensors with [first, last] task lifetimes."""
+    """The lowered training step: tasks in order, tensors with [first, last] task lifetimes.
+
+    ``gradient_nodes`` are the nodes whose output gradient the backward computes: the executor
+    (:class:`workloads.step.CompiledStep`) binds backward kernels for exactly these, so what the cost side
+    prices and what the kernels run are decided here, once.
+    """
 
     graph: Graph
     plan: TrainingPlan
@@ -81,6 +86,7 @@ class StepProgram:
     tasks: tuple[Task, ...]
     tensors: dict[str, Tensor]
     lifetimes: dict[str, tuple[int, int]]
+    gradient_nodes: frozenset[str] = frozenset()
 
     def live_at(self, index: int) -> list[Tensor]:
         """Tensors alive during task ``index``."""
@@ -203,7 +209,15 @@ class _Lowering:
         self._mark_saved()
         lifetimes = {n: (self.first[n], self.last[n]) for n in self.tensors if n in self.first}
         tensors = {n: t for n, t in self.tensors.items() if n in lifetimes}
-        return StepProgram(self.graph, self.plan, self.training, tuple(self.tasks), tensors, lifetimes)
+        return StepProgram(
+            self.graph,
+            self.plan,
+            self.training,
+            tuple(self.tasks),
+            tensors,
+            lifetimes,
+            frozenset(self.grad_of),
+        )
 
     def _forward(self, saved_nodes: set[str]) -> None:
         graph, batch = self.graph, self.batch

@@ -17,6 +17,7 @@ from workloads.kernels.loss import _mse, _softmax_xent
 from workloads.kernels.optimizer import fp32_update
 from workloads.layer_ops import Call, ParamGrads, accumulate, backward_op, conv_workspace_elements, forward_op
 from workloads.plan import LayerTraining, TrainingPlan
+from workloads.program import lower
 
 if TYPE_CHECKING:
     from workloads.network import Network
@@ -61,11 +62,8 @@ class TrainState:
         self._programs: dict[int, CompiledStep] = {}
         self.update_calls: list[Call] = []
         self.update_count = 0
-        graph = network.graph
-        upstream: dict[str, bool] = {}
-        for node in graph:
-            upstream[node.name] = node.name in training or any(upstream[i] for i in node.inputs)
-        self.upstream_trains = upstream
+        # which nodes get an output gradient: the lowering decides, for the cost side and the kernels alike
+        self.gradient_nodes = lower(network.graph, plan).gradient_nodes if plan.trains else frozenset()
         for name, t in training.items():
             self._prepare(name, t)
 
@@ -159,8 +157,8 @@ class CompiledStep:
         graph = network.graph
         self.network, self.batch, self.state = network, batch, state
         self.grads = grads if grads is not None or state is None else state.grads
-        upstream = state.upstream_trains if state is not None else {}
-        needs_grad = {n.name: upstream.get(n.name, False) and n.kind != "input" for n in graph}
+        gradient_nodes = state.gradient_nodes if state is not None else frozenset()
+        needs_grad = {n.name: n.name in gradient_nodes for n in graph}
         ws_size = max([conv_workspace_elements(n, batch) for n in graph] + [1])
         workspace = np.empty(ws_size, F32)
         self.x = np.empty((batch, *graph.input_shape), F32)
