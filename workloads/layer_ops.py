@@ -138,7 +138,8 @@ def forward_op(
         return (lambda: _max_forward(x, *geo, y, saved)), 0
     if kind == "avgpool":
         geo = _pool_geometry(node)
-        return (lambda: _avg(x, *geo, False, True, y)), 0
+        include_pad = node.layer.count_include_pad
+        return (lambda: _avg(x, *geo, include_pad, True, y)), 0
     if kind == "global_avg_pool":
         return (lambda: _global_avg(x, y)), 0
     if kind == "add":
@@ -219,7 +220,8 @@ def backward_op(
         calls.append(lambda: _max_backward(gy, saved, dx))
     elif kind == "avgpool":
         geo = _pool_geometry(node)
-        calls.append(lambda: _avg(gy, *geo, False, False, dx))
+        include_pad = node.layer.count_include_pad
+        calls.append(lambda: _avg(gy, *geo, include_pad, False, dx))
     elif kind == "global_avg_pool":
         calls.append(lambda: _global_avg_backward(gy, dx))
     elif kind in ("flatten", "dropout", "add"):

@@ -268,6 +268,10 @@ class MaxPool(_Pool):
 
 @dataclass(frozen=True)
 class AvgPool(_Pool):
+    """Average pooling; ``count_include_pad`` divides by the whole window (padding counted as zeros),
+    else by the elements inside the input (ONNX's default and TensorFlow's)."""
+
+    count_include_pad: bool = False
     kind = "avgpool"
 
 

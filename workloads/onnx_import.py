@@ -11,7 +11,8 @@ What maps to what (the per-op converters are in :mod:`workloads.onnx_ops`):
   bias;
 - Relu -> ``relu``; Clip(0, 6) -> ``relu6`` (Clip(0, inf) -> ``relu``); BatchNormalization -> ``batchnorm``
   (its epsilon moved into the variance so the executor's fixed epsilon gives the same result); Add of two
-  tensors -> ``add``; MaxPool, AveragePool, GlobalAveragePool -> the pools; Flatten and Reshape to 2-D ->
+  tensors -> ``add``; MaxPool, AveragePool (``count_include_pad`` either way), GlobalAveragePool and a
+  ReduceMean over the spatial axes (keepdims 0 or 1) -> the pools; Flatten and Reshape to 2-D ->
   ``flatten``; Softmax at the output, Identity and Dropout are dropped; Transposes that cancel vanish;
 - quantised models (QuantizeLinear/DequantizeLinear around Conv/Gemm/MatMul, QLinearConv,
   QLinearMatMul): weights are dequantised into the float weights and the scales kept per layer; a
@@ -43,6 +44,14 @@ from workloads.onnx_ops import PARAM_OPS
 
 OPS = {**PARAM_OPS, **LAYOUT_OPS}
 """Converter of every ONNX operator type (default domain) the importer supports."""
+
+SUPPORTED = (
+    "tinyemu imports Conv, Gemm, MatMul (constant weight), Relu, Clip(0, 6), "
+    "BatchNormalization, Add, MaxPool, AveragePool, GlobalAveragePool, ReduceMean (over H and W), "
+    "Flatten, Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose (pairs that cancel), "
+    "Constant and the quantisation ops QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul"
+)
+"""What the unsupported-ops error says the importer reads."""
 
 QUANT_KEYS = ("w_scale", "x_scale", "x_zero_point", "y_scale", "y_zero_point")
 """Keys of each layer's entry in :attr:`ImportedModel.quantization`."""
@@ -127,10 +136,7 @@ def import_onnx(path: str | Path) -> ImportedModel:
             source,
             "unsupported ONNX ops",
             missing,
-            "tinyemu imports Conv, Gemm, MatMul (constant weight), Relu, Clip(0, 6), BatchNormalization, "
-            "Add, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape (to 2-D), Softmax (at the "
-            "output), Identity, Dropout, Transpose (pairs that cancel), Constant and the quantisation ops "
-            "QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul",
+            SUPPORTED,
         )
     input_name, input_dims = _single_input(onnx, graph, constants, source)
     if len(graph.output) != 1:

@@ -63,9 +63,10 @@ def _pool(cv: Converter, node: Any, kind: type) -> None:
         raise cv.fail(node, "kernel_shape", a.get("kernel_shape"), "two window sizes")
     pool = tuple(a["kernel_shape"])
     padding, strides = cv.window(node, x, pool)
-    if kind is AvgPool and a.get("count_include_pad", 0) and padding != "valid" and any(padding):
-        raise cv.fail(node, "count_include_pad", 1, "0 (padding excluded from the average) or no padding")
-    name = cv.emit(node, kind(pool, strides, padding), (x,))
+    layer = kind(pool, strides, padding)
+    if kind is AvgPool and a.get("count_include_pad", 0) and padding != "valid":
+        layer = AvgPool(pool, strides, padding, count_include_pad=True)  # PyTorch's default
+    name = cv.emit(node, layer, (x,))
     cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW)
 
 
@@ -81,6 +82,29 @@ def global_avgpool(cv: Converter, node: Any) -> None:
     x = cv.feature_map(node, cv.act(node, 0))
     name = cv.emit(node, GlobalAvgPool(), (x,))
     cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, squeezed=True)
+
+
+def reduce_mean(cv: Converter, node: Any) -> None:
+    """A mean over the spatial axes (``torch.mean(x, (2, 3))``, PyTorch 2's ``AdaptiveAvgPool2d(1)``) is
+    the global average pool; ``keepdims=1`` leaves ONNX a ``(N, C, 1, 1)`` tensor."""
+    v = cv.act(node, 0)
+    a = attributes(node)
+    axes = a.get("axes")
+    if len(node.input) > 1 and node.input[1]:  # opset 18: the axes are an input
+        axes = [int(i) for i in cv.const(node, 1).reshape(-1)]
+    keep = a.get("keepdims", 1)
+    if len(v.shape) != 3 or v.axes is None:
+        raise cv.fail(node, "input", v.shape, "a feature map (N, C, H, W) to average over H and W")
+    rank = len(v.axes)
+    if not axes or a.get("noop_with_empty_axes", 0):
+        raise cv.fail(node, "axes", axes or [], "the spatial axes [2, 3] (not the batch or channel axis)")
+    ours = sorted({v.axes[i % rank] for i in axes if -rank <= i < rank})
+    if ours != [1, 2] or len(axes) != 2:
+        raise cv.fail(node, "axes", list(axes), "the spatial axes [2, 3] (or [-2, -1])")
+    if keep and v.axes != NCHW:
+        raise cv.fail(node, "input layout", v.axes, "NCHW for keepdims=1 (Transposes must cancel first)")
+    name = cv.emit(node, GlobalAvgPool(), (v,))
+    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, squeezed=bool(keep))
 
 
 def _flatten(cv: Converter, node: Any, v: Value) -> None:
@@ -226,6 +250,7 @@ LAYOUT_OPS: dict[str, Callable[[Converter, Any], None]] = {
     "MaxPool": maxpool,
     "AveragePool": avgpool,
     "GlobalAveragePool": global_avgpool,
+    "ReduceMean": reduce_mean,
     "Flatten": flatten,
     "Reshape": reshape,
     "Transpose": transpose,

@@ -56,6 +56,8 @@ def ref_forward(graph, weights, x):
             y = np.clip(ins[0], 0.0, 6.0)
         elif k == "maxpool":
             y = _pool(node, ins[0], np.nanmax)
+        elif k == "avgpool" and node.layer.count_include_pad:
+            y = np.nan_to_num(_pool(node, ins[0], lambda w, axis: w)).mean(axis=0)
         elif k == "avgpool":
             y = _pool(node, ins[0], np.nanmean)
         elif k == "global_avg_pool":
