@@ -19,6 +19,7 @@ from workloads.layers import (
     GlobalAvgPool,
     Input,
     Layer,
+    LeakyReLU,
     MaxPool,
     ReLU,
     ReLU6,
@@ -218,6 +219,9 @@ class GraphBuilder:
 
     def relu6(self, x: str | None = None, name: str | None = None) -> str:
         return self._chain(ReLU6(), x, name)
+
+    def leaky_relu(self, alpha: float = 0.01, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(LeakyReLU(float(alpha)), x, name)
 
     def dropout(self, rate: float = 0.5, x: str | None = None, name: str | None = None) -> str:
         return self._chain(Dropout(rate), x, name)

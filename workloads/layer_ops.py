@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workloads.graph import Node
-from workloads.kernels.activation import _clamp_forward, _mask_backward
+from workloads.kernels.activation import _clamp_forward, _leaky_forward, _leaky_mask_backward, _mask_backward
 from workloads.kernels.conv import _backward_im2col, _forward_im2col
 from workloads.kernels.depthwise import _depthwise_backward, _depthwise_forward
 from workloads.kernels.elementwise import _add
@@ -133,6 +133,11 @@ def forward_op(
         x1, y1 = x.reshape(-1), y.reshape(-1)
         m1 = NO_MASK if saved is None else saved.reshape(-1)
         return (lambda: _clamp_forward(x1, 0.0, hi, y1, m1)), 0
+    if kind == "leaky_relu":
+        alpha = F32(node.layer.alpha)
+        x1, y1 = x.reshape(-1), y.reshape(-1)
+        m1 = NO_MASK if saved is None else saved.reshape(-1)
+        return (lambda: _leaky_forward(x1, alpha, y1, m1)), 0
     if kind == "maxpool":
         geo = _pool_geometry(node)
         return (lambda: _max_forward(x, *geo, y, saved)), 0
@@ -216,6 +221,9 @@ def backward_op(
     if kind in ("relu", "relu6"):
         g1, m1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
         calls.append(lambda: _mask_backward(g1, m1, d1))
+    elif kind == "leaky_relu":
+        g1, m1, d1, alpha = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1), F32(node.layer.alpha)
+        calls.append(lambda: _leaky_mask_backward(g1, m1, alpha, d1))
     elif kind == "maxpool":
         calls.append(lambda: _max_backward(gy, saved, dx))
     elif kind == "avgpool":

@@ -9,7 +9,7 @@ MLPerf Tiny reference figures; element-wise work is counted as ``elementwise_ops
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil, prod
+from math import ceil, isfinite, prod
 
 Shape = tuple[int, ...]
 
@@ -209,6 +209,18 @@ class ReLU6(Layer):
 
 
 @dataclass(frozen=True)
+class LeakyReLU(Layer):
+    """``x`` where ``x > 0``, else ``alpha * x`` (ONNX ``LeakyRelu``; its default slope is 0.01)."""
+
+    alpha: float = 0.01
+    kind = "leaky_relu"
+
+    def __post_init__(self) -> None:
+        if not isfinite(self.alpha):
+            raise ValueError(f"leaky_relu alpha must be finite, got {self.alpha!r}")
+
+
+@dataclass(frozen=True)
 class Dropout(Layer):
     """Dropout: a no-op at inference and in the memory plan (it aliases its input)."""
 
@@ -309,5 +321,8 @@ LOSSES = ("softmax_cross_entropy", "mse")
 ALIASING_KINDS = frozenset({"flatten", "dropout"})
 """Layers whose output is their input buffer (a view or a no-op)."""
 
-ELEMENTWISE_KINDS = frozenset({"relu", "relu6", "batchnorm"})
+ELEMENTWISE_KINDS = frozenset({"relu", "relu6", "leaky_relu", "batchnorm"})
 """Single-input layers that can run in place when nothing else reads their input."""
+
+MASK_KINDS = frozenset({"relu", "relu6", "leaky_relu"})
+"""Activations whose backward needs only a 1-bit mask of the forward input."""

@@ -9,7 +9,8 @@ What maps to what (the per-op converters are in :mod:`workloads.onnx_ops`):
 - Gemm (transA 0, any transB, alpha and beta folded into the constants) and MatMul with a constant weight
   -> ``dense``; an Add of a constant that is the only reader of a Conv/Gemm/MatMul output folds into the
   bias;
-- Relu -> ``relu``; Clip(0, 6) -> ``relu6`` (Clip(0, inf) -> ``relu``); BatchNormalization -> ``batchnorm``
+- Relu -> ``relu``; Clip(0, 6) -> ``relu6`` (Clip(0, inf) -> ``relu``); LeakyRelu -> ``leaky_relu``
+  (:mod:`workloads.onnx_activation_ops`); BatchNormalization -> ``batchnorm``
   (its epsilon moved into the variance so the executor's fixed epsilon gives the same result); Add of two
   tensors -> ``add``; MaxPool, AveragePool (``count_include_pad`` either way), GlobalAveragePool and a
   ReduceMean over the spatial axes (keepdims 0 or 1) -> the pools; Flatten and Reshape to 2-D ->
@@ -38,15 +39,16 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import Graph
+from workloads.onnx_activation_ops import ACTIVATION_OPS
 from workloads.onnx_convert import Converter, node_label
 from workloads.onnx_layout_ops import LAYOUT_OPS, clip_supported
 from workloads.onnx_ops import PARAM_OPS
 
-OPS = {**PARAM_OPS, **LAYOUT_OPS}
+OPS = {**PARAM_OPS, **LAYOUT_OPS, **ACTIVATION_OPS}
 """Converter of every ONNX operator type (default domain) the importer supports."""
 
 SUPPORTED = (
-    "tinyemu imports Conv, Gemm, MatMul (constant weight), Relu, Clip(0, 6), "
+    "tinyemu imports Conv, Gemm, MatMul (constant weight), Relu, Clip(0, 6), LeakyRelu, "
     "BatchNormalization, Add, MaxPool, AveragePool, GlobalAveragePool, ReduceMean (over H and W), "
     "Flatten, Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose (pairs that cancel), "
     "Constant and the quantisation ops QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul"

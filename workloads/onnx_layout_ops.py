@@ -40,18 +40,19 @@ def clip_supported(node: Any, constants: dict[str, np.ndarray]) -> bool:
     return clip_range(node, constants) in _CLIPS
 
 
-def _activation(cv: Converter, node: Any, layer: Any) -> None:
+def activation(cv: Converter, node: Any, layer: Any) -> None:
+    """Emit the element-wise ``layer`` reading the node's one input (same layout out as in)."""
     v = cv.act(node, 0)
     name = cv.emit(node, layer, (v,))
     cv.values[node.output[0]] = replace(v, node=name, exclusive=True)
 
 
 def relu(cv: Converter, node: Any) -> None:
-    _activation(cv, node, ReLU())
+    activation(cv, node, ReLU())
 
 
 def clip(cv: Converter, node: Any) -> None:
-    _activation(cv, node, _CLIPS[clip_range(node, cv.consts)]())
+    activation(cv, node, _CLIPS[clip_range(node, cv.consts)]())
 
 
 def _pool(cv: Converter, node: Any, kind: type) -> None:

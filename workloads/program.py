@@ -9,10 +9,11 @@ memory accounting, extended so that frozen layers between trainable ones still p
 * Convolution and dense layers keep their input only if their weights train (the bias gradient is a
   sum over the output gradient; the input gradient needs only the weights).
 * Batch-norm runs in frozen mode (running statistics) and keeps its input only if gamma trains.
-* ReLU and ReLU6 keep a 1-bit mask; max-pool keeps a 1-byte argmax index per output element; pools,
-  adds, flatten and dropout keep nothing.
-* Flatten and dropout alias their input; ReLU, ReLU6 and batch-norm run in place when nothing else
-  reads their input afterwards (the usual fused-activation behaviour of MCU inference engines).
+* ReLU, ReLU6 and leaky ReLU keep a 1-bit mask (``x > 0``, or inside the linear range); max-pool keeps
+  a 1-byte argmax index per output element; pools, adds, flatten and dropout keep nothing.
+* Flatten and dropout alias their input; ReLU, ReLU6, leaky ReLU and batch-norm run in place when
+  nothing else reads their input afterwards (the usual fused-activation behaviour of MCU inference
+  engines).
 * Weight gradients live until their update: to the end of the backward pass, or, with ``reorder``,
   only until the layer's update runs right after its backward pass.
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from math import ceil
 
 from workloads.graph import Graph, Node
-from workloads.layers import ALIASING_KINDS, ELEMENTWISE_KINDS
+from workloads.layers import ALIASING_KINDS, ELEMENTWISE_KINDS, MASK_KINDS
 from workloads.plan import LayerTraining, TrainingPlan
 
 SRAM_CATEGORIES = (
@@ -186,7 +187,7 @@ class _Lowering:
         return False
 
     def keeps_mask(self, node: Node) -> bool:
-        return node.kind in ("relu", "relu6", "maxpool") and bool(self.input_needs_grad(node))
+        return (node.kind in MASK_KINDS or node.kind == "maxpool") and bool(self.input_needs_grad(node))
 
     # -- program ---------------------------------------------------------------------------------------
     def lower(self) -> StepProgram:

@@ -16,6 +16,7 @@ from workloads.graph import Graph
 from workloads.kernels.loss import _mse, _softmax_xent
 from workloads.kernels.optimizer import _adam, _momentum, _sgd
 from workloads.layer_ops import Call, ParamGrads, accumulate, backward_op, conv_workspace_elements, forward_op
+from workloads.layers import MASK_KINDS
 from workloads.plan import LayerTraining, TrainingPlan
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ class StepProgram:
             keep = None
             if relu is not None:
                 keep = np.empty(shape, np.bool_) if needs_grad[node.name] else None
-            elif node.kind in ("relu", "relu6") and any(needs_grad[i] for i in node.inputs):
+            elif node.kind in MASK_KINDS and any(needs_grad[i] for i in node.inputs):
                 keep = np.empty(shape, np.bool_)
             elif node.kind == "maxpool":
                 keep = np.empty(shape, np.int32)

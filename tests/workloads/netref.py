@@ -54,6 +54,8 @@ def ref_forward(graph, weights, x):
             y = np.maximum(ins[0], 0.0)
         elif k == "relu6":
             y = np.clip(ins[0], 0.0, 6.0)
+        elif k == "leaky_relu":
+            y = np.where(ins[0] > 0, ins[0], node.layer.alpha * ins[0])
         elif k == "maxpool":
             y = _pool(node, ins[0], np.nanmax)
         elif k == "avgpool" and node.layer.count_include_pad:

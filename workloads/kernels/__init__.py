@@ -6,7 +6,14 @@ raises :class:`KernelInputError`; outputs may be preallocated with ``out=``-styl
 Importing this package is the only place numba is imported.
 """
 
-from workloads.kernels.activation import relu6_backward, relu6_forward, relu_backward, relu_forward
+from workloads.kernels.activation import (
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu6_backward,
+    relu6_forward,
+    relu_backward,
+    relu_forward,
+)
 from workloads.kernels.contract import KernelInputError
 from workloads.kernels.conv import conv2d_backward, conv2d_forward, conv2d_output_shape, conv2d_workspace_size
 from workloads.kernels.dense import dense_backward, dense_forward
@@ -58,6 +65,8 @@ __all__ = [
     "flatten_forward",
     "global_avg_pool_backward",
     "global_avg_pool_forward",
+    "leaky_relu_backward",
+    "leaky_relu_forward",
     "maxpool_backward",
     "maxpool_forward",
     "mse_loss",
