@@ -6,6 +6,9 @@ What maps to what (the per-op converters are in :mod:`workloads.onnx_ops`):
 
 - Conv (groups, strides, pads or auto_pad; dilation 1) -> ``conv2d``; a BatchNormalization that is the
   only reader of a Conv's output is folded into the conv weights and bias (exact up to fp32 rounding);
+- sequences: an input ``(N, C, L)`` is held as a ``(1, L, C)`` feature map, so a Conv1d is a 1 x K
+  ``conv2d`` and 1-D pools are 1 x K pools (the 2-D kernels and costs apply; a ReduceMean over L is the
+  global average pool; a Flatten lists (C, L) in ONNX's order);
 - Gemm (transA 0, any transB, alpha and beta folded into the constants) and MatMul with a constant weight
   -> ``dense``; an Add of a constant that is the only reader of a Conv/Gemm/MatMul output folds into the
   bias;
@@ -48,10 +51,11 @@ OPS = {**PARAM_OPS, **LAYOUT_OPS, **ACTIVATION_OPS}
 """Converter of every ONNX operator type (default domain) the importer supports."""
 
 SUPPORTED = (
-    "tinyemu imports Conv, Gemm, MatMul (constant weight), Relu, Clip(0, 6), LeakyRelu, "
-    "BatchNormalization, Add, MaxPool, AveragePool, GlobalAveragePool, ReduceMean (over H and W), "
-    "Flatten, Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose (pairs that cancel), "
-    "Constant and the quantisation ops QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul"
+    "tinyemu imports Conv (1-D or 2-D), Gemm, MatMul (constant weight), Relu, Clip(0, 6), LeakyRelu, "
+    "BatchNormalization, Add, MaxPool, AveragePool (1-D or 2-D), GlobalAveragePool, ReduceMean (over "
+    "the spatial axes), Flatten, Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose "
+    "(pairs that cancel), Constant and the quantisation ops QuantizeLinear, DequantizeLinear, QLinearConv, "
+    "QLinearMatMul"
 )
 """What the unsupported-ops error says the importer reads."""
 
@@ -215,9 +219,12 @@ def _single_input(onnx: Any, graph: Any, constants: dict[str, np.ndarray], sourc
     if not value.type.HasField("tensor_type") or not value.type.tensor_type.HasField("shape"):
         raise WorkloadError(source, f"input {value.name!r}", "no shape", "a tensor input with a static shape")
     dims = value.type.tensor_type.shape.dim
-    if len(dims) not in (2, 4):
+    if len(dims) not in (2, 3, 4):
         raise WorkloadError(
-            source, f"input {value.name!r}.rank", len(dims), "2 (batch, features) or 4 (batch, C, H, W)"
+            source,
+            f"input {value.name!r}.rank",
+            len(dims),
+            "2 (batch, features), 3 (batch, C, L) or 4 (batch, C, H, W)",
         )
     sample = []
     for axis, dim in enumerate(dims[1:], start=1):

@@ -49,20 +49,25 @@ def _record_quant(cv, node, name, w_q, out_axis, ndim, channels, x_q: Quant, y_q
 
 
 def _conv(cv, node, x: Value, w, b, w_q, x_q: Quant, y_q: Quant = None) -> None:
-    if w.ndim != 4:
-        raise cv.fail(node, "weight shape", w.shape, "(C_out, C_in / group, KH, KW)")
+    ndim = w.ndim
+    if x.spatial == 1 and ndim == 3:  # Conv1d: a 1 x K kernel over the (1, L, C) sequence
+        w = w[:, :, None, :]
+    elif not (x.spatial == 2 and ndim == 4):
+        want = "(C_out, C_in / group, K)" if x.spatial == 1 else "(C_out, C_in / group, KH, KW)"
+        raise cv.fail(node, "weight shape", w.shape, want)
     cout, cg, kh, kw = w.shape
-    groups = attributes(node).get("group", 1)
+    a = cv.window_attributes(node, x)
+    groups = a.get("group", 1)
     if cg * groups != x.shape[2]:
         raise cv.fail(node, "weight shape", w.shape, f"C_in / group = {x.shape[2]} / {groups}")
-    padding, strides = cv.window(node, x, (kh, kw))
+    padding, strides = cv.window(node, x, (kh, kw), a)
     tensors = {"weight": w.transpose(2, 3, 1, 0)}
     if b is not None:
         tensors["bias"] = _bias(cv, node, b, cout)
     layer = Conv2d(cout, (kh, kw), strides, padding, groups, b is not None)
     name = cv.emit(node, layer, (x,), **tensors)
-    _record_quant(cv, node, name, w_q, 0, 4, cout, x_q, y_q)
-    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW, quant=y_q)
+    _record_quant(cv, node, name, w_q, 0, ndim, cout, x_q, y_q)
+    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW, quant=y_q, spatial=x.spatial)
 
 
 def _dense(cv, node, x: Value, w, b, w_q, out_axis: int, x_q: Quant, y_q: Quant = None) -> None:
@@ -168,7 +173,7 @@ def add(cv: Converter, node: Any) -> None:
         same_order = (a.order is None and b.order is None) or (
             a.order is not None and b.order is not None and np.array_equal(a.order, b.order)
         )
-        if a.axes != b.axes or not same_order or a.squeezed != b.squeezed:
+        if a.axes != b.axes or not same_order or a.squeezed != b.squeezed or a.spatial != b.spatial:
             raise cv.fail(node, "input layouts", (a.axes, b.axes), "the same layout for both inputs")
         name = cv.emit(node, Add(), (a, b))
         cv.values[node.output[0]] = replace(a, node=name, quant=None, exclusive=True)
