@@ -17,6 +17,8 @@ from workloads.layers import (
     Dropout,
     Flatten,
     GlobalAvgPool,
+    HardSigmoid,
+    HardSwish,
     Input,
     Layer,
     LeakyReLU,
@@ -24,6 +26,7 @@ from workloads.layers import (
     ReLU,
     ReLU6,
     Shape,
+    Sigmoid,
 )
 
 
@@ -222,6 +225,17 @@ class GraphBuilder:
 
     def leaky_relu(self, alpha: float = 0.01, x: str | None = None, name: str | None = None) -> str:
         return self._chain(LeakyReLU(float(alpha)), x, name)
+
+    def sigmoid(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(Sigmoid(), x, name)
+
+    def hard_sigmoid(
+        self, alpha: float = 0.2, beta: float = 0.5, x: str | None = None, name: str | None = None
+    ) -> str:
+        return self._chain(HardSigmoid(float(alpha), float(beta)), x, name)
+
+    def hard_swish(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(HardSwish(), x, name)
 
     def dropout(self, rate: float = 0.5, x: str | None = None, name: str | None = None) -> str:
         return self._chain(Dropout(rate), x, name)

@@ -19,6 +19,14 @@ from workloads.kernels.activation import _clamp_forward, _leaky_forward, _leaky_
 from workloads.kernels.conv import _backward_im2col, _forward_im2col
 from workloads.kernels.depthwise import _depthwise_backward, _depthwise_forward
 from workloads.kernels.elementwise import _add
+from workloads.kernels.gate import (
+    _hard_sigmoid_forward,
+    _hard_sigmoid_mask_backward,
+    _hard_swish_backward,
+    _hard_swish_forward,
+    _sigmoid_backward,
+    _sigmoid_forward,
+)
 from workloads.kernels.gemm import bias_grad, input_grad, linear_forward, weight_grad
 from workloads.kernels.norm import _backward as _bn_backward
 from workloads.kernels.norm import _batch_stats, _frozen_backward, _invstd, _normalise
@@ -138,6 +146,8 @@ def forward_op(
         x1, y1 = x.reshape(-1), y.reshape(-1)
         m1 = NO_MASK if saved is None else saved.reshape(-1)
         return (lambda: _leaky_forward(x1, alpha, y1, m1)), 0
+    if kind in ("sigmoid", "hard_sigmoid", "hard_swish"):
+        return _gate_forward(node, x.reshape(-1), y.reshape(-1), saved), 0
     if kind == "maxpool":
         geo = _pool_geometry(node)
         return (lambda: _max_forward(x, *geo, y, saved)), 0
@@ -151,6 +161,16 @@ def forward_op(
         a1, b1, y1 = x.reshape(-1), ins[1].reshape(-1), y.reshape(-1)
         return (lambda: _add(a1, b1, y1)), 0
     raise ValueError(f"no forward kernel for layer kind {kind!r}")  # flatten/dropout are views
+
+
+def _gate_forward(node: Node, x1: np.ndarray, y1: np.ndarray, saved: np.ndarray | None) -> Call:
+    if node.kind == "sigmoid":
+        return lambda: _sigmoid_forward(x1, y1)
+    if node.kind == "hard_swish":
+        return lambda: _hard_swish_forward(x1, y1)
+    alpha, beta = F32(node.layer.alpha), F32(node.layer.beta)
+    m1 = NO_MASK if saved is None else saved.reshape(-1)
+    return lambda: _hard_sigmoid_forward(x1, alpha, beta, y1, m1)
 
 
 def _pool_geometry(node: Node) -> tuple[int, int, int, int, int, int]:
@@ -224,6 +244,15 @@ def backward_op(
     elif kind == "leaky_relu":
         g1, m1, d1, alpha = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1), F32(node.layer.alpha)
         calls.append(lambda: _leaky_mask_backward(g1, m1, alpha, d1))
+    elif kind == "sigmoid":  # saved: the forward output
+        g1, y1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
+        calls.append(lambda: _sigmoid_backward(g1, y1, d1))
+    elif kind == "hard_sigmoid":
+        g1, m1, d1, alpha = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1), F32(node.layer.alpha)
+        calls.append(lambda: _hard_sigmoid_mask_backward(g1, m1, alpha, d1))
+    elif kind == "hard_swish":
+        g1, x1, d1 = gy.reshape(-1), x.reshape(-1), dx.reshape(-1)
+        calls.append(lambda: _hard_swish_backward(g1, x1, d1))
     elif kind == "maxpool":
         calls.append(lambda: _max_backward(gy, saved, dx))
     elif kind == "avgpool":

@@ -221,6 +221,33 @@ class LeakyReLU(Layer):
 
 
 @dataclass(frozen=True)
+class Sigmoid(Layer):
+    """``1 / (1 + exp(-x))``; its backward reads its own output."""
+
+    kind = "sigmoid"
+
+
+@dataclass(frozen=True)
+class HardSigmoid(Layer):
+    """``clip(alpha * x + beta, 0, 1)`` (ONNX ``HardSigmoid``: defaults 0.2 and 0.5; PyTorch writes 1/6)."""
+
+    alpha: float = 0.2
+    beta: float = 0.5
+    kind = "hard_sigmoid"
+
+    def __post_init__(self) -> None:
+        if not (isfinite(self.alpha) and isfinite(self.beta)):
+            raise ValueError(f"hard_sigmoid alpha and beta must be finite, got {self.alpha!r}, {self.beta!r}")
+
+
+@dataclass(frozen=True)
+class HardSwish(Layer):
+    """``x * relu6(x + 3) / 6`` (ONNX ``HardSwish``, MobileNetV3's); its backward reads its input."""
+
+    kind = "hard_swish"
+
+
+@dataclass(frozen=True)
 class Dropout(Layer):
     """Dropout: a no-op at inference and in the memory plan (it aliases its input)."""
 
@@ -321,8 +348,16 @@ LOSSES = ("softmax_cross_entropy", "mse")
 ALIASING_KINDS = frozenset({"flatten", "dropout"})
 """Layers whose output is their input buffer (a view or a no-op)."""
 
-ELEMENTWISE_KINDS = frozenset({"relu", "relu6", "leaky_relu", "batchnorm"})
+ELEMENTWISE_KINDS = frozenset(
+    {"relu", "relu6", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish", "batchnorm"}
+)
 """Single-input layers that can run in place when nothing else reads their input."""
 
-MASK_KINDS = frozenset({"relu", "relu6", "leaky_relu"})
+MASK_KINDS = frozenset({"relu", "relu6", "leaky_relu", "hard_sigmoid"})
 """Activations whose backward needs only a 1-bit mask of the forward input."""
+
+INPUT_KEEPING_KINDS = frozenset({"hard_swish"})
+"""Parameter-free layers whose backward reads their forward input."""
+
+OUTPUT_KEEPING_KINDS = frozenset({"sigmoid"})
+"""Layers whose backward reads their forward output."""

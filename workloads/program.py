@@ -9,11 +9,12 @@ memory accounting, extended so that frozen layers between trainable ones still p
 * Convolution and dense layers keep their input only if their weights train (the bias gradient is a
   sum over the output gradient; the input gradient needs only the weights).
 * Batch-norm runs in frozen mode (running statistics) and keeps its input only if gamma trains.
-* ReLU, ReLU6 and leaky ReLU keep a 1-bit mask (``x > 0``, or inside the linear range); max-pool keeps
-  a 1-byte argmax index per output element; pools, adds, flatten and dropout keep nothing.
-* Flatten and dropout alias their input; ReLU, ReLU6, leaky ReLU and batch-norm run in place when
-  nothing else reads their input afterwards (the usual fused-activation behaviour of MCU inference
-  engines).
+* ReLU, ReLU6, leaky ReLU and hard sigmoid keep a 1-bit mask (``x > 0``, or inside the linear range);
+  max-pool keeps a 1-byte argmax index per output element; sigmoid keeps its output (``y (1 - y)``) and
+  hard swish its input; pools, adds, flatten and dropout keep nothing.
+* Flatten and dropout alias their input; the activations and batch-norm run in place when nothing
+  else reads their input afterwards (the usual fused-activation behaviour of MCU inference engines) and
+  the backward does not need it.
 * Weight gradients live until their update: to the end of the backward pass, or, with ``reorder``,
   only until the layer's update runs right after its backward pass.
 """
@@ -24,7 +25,13 @@ from dataclasses import dataclass
 from math import ceil
 
 from workloads.graph import Graph, Node
-from workloads.layers import ALIASING_KINDS, ELEMENTWISE_KINDS, MASK_KINDS
+from workloads.layers import (
+    ALIASING_KINDS,
+    ELEMENTWISE_KINDS,
+    INPUT_KEEPING_KINDS,
+    MASK_KINDS,
+    OUTPUT_KEEPING_KINDS,
+)
 from workloads.plan import LayerTraining, TrainingPlan
 
 SRAM_CATEGORIES = (
@@ -184,7 +191,11 @@ class _Lowering:
         training = self.training.get(node.name)
         if node.kind in ("conv2d", "dense", "batchnorm"):
             return training is not None and training.weight_fraction > 0
-        return False
+        return node.kind in INPUT_KEEPING_KINDS and bool(self.input_needs_grad(node))
+
+    def saved_output(self, node: Node) -> bool:
+        """Whether the backward pass of ``node`` reads its own output (sigmoid: ``y (1 - y)``)."""
+        return node.kind in OUTPUT_KEEPING_KINDS and bool(self.input_needs_grad(node))
 
     def keeps_mask(self, node: Node) -> bool:
         return (node.kind in MASK_KINDS or node.kind == "maxpool") and bool(self.input_needs_grad(node))
@@ -192,6 +203,7 @@ class _Lowering:
     # -- program ---------------------------------------------------------------------------------------
     def lower(self) -> StepProgram:
         saved_nodes = {i for n in self.graph if self.saved_inputs(n) for i in n.inputs}
+        saved_nodes |= {n.name for n in self.graph if self.saved_output(n)}
         self._forward(saved_nodes)
         if self.plan.trains:
             self._loss()
@@ -352,6 +364,10 @@ class _Lowering:
 
     def _backward_data_reads(self, node: Node) -> list[str]:
         reads = []
+        if node.kind in INPUT_KEEPING_KINDS:
+            reads.append(self.output_of[node.inputs[0]])
+        if self.saved_output(node):
+            reads.append(self.output_of[node.name])
         if f"mask:{node.name}" in self.tensors:
             reads.append(f"mask:{node.name}")
         if node.name in self.training and node.param_count:

@@ -16,7 +16,7 @@ from workloads.graph import Graph
 from workloads.kernels.loss import _mse, _softmax_xent
 from workloads.kernels.optimizer import _adam, _momentum, _sgd
 from workloads.layer_ops import Call, ParamGrads, accumulate, backward_op, conv_workspace_elements, forward_op
-from workloads.layers import MASK_KINDS
+from workloads.layers import MASK_KINDS, OUTPUT_KEEPING_KINDS
 from workloads.plan import LayerTraining, TrainingPlan
 
 if TYPE_CHECKING:
@@ -211,6 +211,8 @@ class StepProgram:
                 keep = np.empty(shape, np.bool_)
             elif node.kind == "maxpool":
                 keep = np.empty(shape, np.int32)
+            elif node.kind in OUTPUT_KEEPING_KINDS and any(needs_grad[i] for i in node.inputs):
+                keep = y  # its own output buffer (no later layer writes it)
             if keep is not None:
                 saved[node.name] = keep
             if quant is not None and node.kind in ("conv2d", "dense"):

@@ -9,7 +9,7 @@ from workloads.graph import GraphBuilder
 from workloads.plan import TrainingPlan
 from workloads.program import lower
 
-ELEMENTWISE = {"leaky_relu"}
+ELEMENTWISE = {"leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish"}
 """The kinds under test whose work is element-wise (the activation class of the tables)."""
 
 
@@ -17,8 +17,12 @@ def _graph():
     g = GraphBuilder("kinds", (6, 6, 2))
     g.conv(4, 3)
     g.leaky_relu(0.1)
+    g.hard_swish()
     g.maxpool(2)
     g.flatten()
+    g.dense(3)
+    g.hard_sigmoid(1 / 6)
+    g.sigmoid()
     g.dense(3)
     return g.build()
 

@@ -56,6 +56,12 @@ def ref_forward(graph, weights, x):
             y = np.clip(ins[0], 0.0, 6.0)
         elif k == "leaky_relu":
             y = np.where(ins[0] > 0, ins[0], node.layer.alpha * ins[0])
+        elif k == "sigmoid":
+            y = 1.0 / (1.0 + np.exp(-ins[0]))
+        elif k == "hard_sigmoid":
+            y = np.clip(node.layer.alpha * ins[0] + node.layer.beta, 0.0, 1.0)
+        elif k == "hard_swish":
+            y = ins[0] * np.clip(ins[0] + 3.0, 0.0, 6.0) / 6.0
         elif k == "maxpool":
             y = _pool(node, ins[0], np.nanmax)
         elif k == "avgpool" and node.layer.count_include_pad:

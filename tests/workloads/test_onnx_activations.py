@@ -1,5 +1,6 @@
-"""ONNX activations with layers of their own (LeakyRelu): imported files compute what onnxruntime computes,
-train with exact gradients, and keep what their backward needs in the memory plan."""
+"""ONNX activations with layers of their own (LeakyRelu, Sigmoid, HardSigmoid, HardSwish): imported files
+compute what onnxruntime computes, train with exact gradients, and keep what their backward needs in the
+memory plan."""
 
 import numpy as np
 import pytest
@@ -37,23 +38,32 @@ def _model(path, act_op, **attrs):
     return m.save(path)
 
 
-LEAKY = [("LeakyRelu", {"alpha": 0.2}, "leaky_relu"), ("LeakyRelu", {}, "leaky_relu")]
+ACTIVATIONS = [
+    ("LeakyRelu", {"alpha": 0.2}, "leaky_relu"),
+    ("LeakyRelu", {}, "leaky_relu"),
+    ("Sigmoid", {}, "sigmoid"),
+    ("HardSigmoid", {"alpha": 1 / 6}, "hard_sigmoid"),  # PyTorch's nn.Hardsigmoid
+    ("HardSigmoid", {}, "hard_sigmoid"),
+    ("HardSwish", {}, "hard_swish"),
+]
+TRAINED = [ACTIVATIONS[i] for i in (0, 2, 3, 5)]
 
 
-@pytest.mark.parametrize("op,attrs,kind", LEAKY)
+@pytest.mark.parametrize("op,attrs,kind", ACTIVATIONS)
 def test_forward_matches_onnxruntime(tmp_path, op, attrs, kind):
     path = _model(tmp_path / "m.onnx", op, **attrs)
     model = import_onnx(path)
     assert model.graph["act1"].kind == kind and model.graph["act2"].kind == kind
-    if op == "LeakyRelu":
-        assert model.graph["act1"].layer.alpha == pytest.approx(attrs.get("alpha", 0.01))
+    if op in ("LeakyRelu", "HardSigmoid"):
+        default = 0.01 if op == "LeakyRelu" else 0.2
+        assert model.graph["act1"].layer.alpha == pytest.approx(attrs.get("alpha", default))
     x = (np.random.default_rng(1).standard_normal((3, 6, 6, 2)) * 2).astype(np.float32)
     ref = run_onnxruntime(path, onnx_input(x))
     _close(Network(model.graph, model.weights).forward(x), ref)
     _close(ref_forward(model.graph, model.weights, x), ref)
 
 
-@pytest.mark.parametrize("op,attrs,kind", LEAKY[:1])
+@pytest.mark.parametrize("op,attrs,kind", TRAINED)
 def test_training_gradients_match_finite_differences(tmp_path, op, attrs, kind):
     model = import_onnx(_model(tmp_path / "m.onnx", op, **attrs))
     net = Network(model.graph, model.weights)
@@ -74,3 +84,23 @@ def test_leaky_relu_keeps_a_one_bit_mask_and_runs_in_place(tmp_path):
     assert "act:act1" not in program.tensors  # in place over the conv output
     frozen = lower(graph, TrainingPlan(update="last:1", batch_size=4))
     assert "mask:act1" not in frozen.tensors  # nothing before it trains: no mask, no backward
+
+
+@pytest.mark.parametrize(
+    "op,attrs,kept",
+    [("HardSigmoid", {}, "mask:act1"), ("Sigmoid", {}, "act:conv"), ("HardSwish", {}, "act:conv")],
+)
+def test_what_each_backward_keeps(tmp_path, op, attrs, kept):
+    """hard sigmoid: a 1-bit mask; sigmoid: its output (y (1 - y), written in place over the conv
+    output); hard swish: its input (the conv output, so it cannot run in place)."""
+    graph = import_onnx(_model(tmp_path / "m.onnx", op, **attrs)).graph
+    program = lower(graph, TrainingPlan(update="full", batch_size=4))
+    tensor = program.tensors[kept]
+    assert tensor.category == "activations_saved"
+    elements = 4 * 6 * 6 * 4
+    assert tensor.size_bytes == (elements // 8 if kept.startswith("mask:") else elements * 4)
+    backward = [t for t in program.tasks if t.layer == "act1" and t.action == "backward_data"]
+    assert len(backward) == 1 and kept in backward[0].reads
+    start, end = program.lifetimes[kept]
+    assert start < backward[0].index <= end
+    assert ("act:act1" in program.tensors) == (op == "HardSwish")
