@@ -23,6 +23,7 @@ from workloads.layers import (
     Layer,
     LeakyReLU,
     MaxPool,
+    Mul,
     ReLU,
     ReLU6,
     Shape,
@@ -268,6 +269,10 @@ class GraphBuilder:
 
     def add(self, a: str, b: str, name: str | None = None) -> str:
         return self.add_layer(Add(), (a, b), name)
+
+    def mul(self, x: str, s: str, name: str | None = None) -> str:
+        """``x * s``; ``s`` of ``x``'s shape or a ``(C,)`` channel gate."""
+        return self.add_layer(Mul(), (x, s), name)
 
     def _shape(self, x: str | None) -> Shape:
         target = x or self.last

@@ -28,6 +28,7 @@ from workloads.kernels.gate import (
     _sigmoid_forward,
 )
 from workloads.kernels.gemm import bias_grad, input_grad, linear_forward, weight_grad
+from workloads.kernels.multiply import _mul_backward, _mul_forward
 from workloads.kernels.norm import _backward as _bn_backward
 from workloads.kernels.norm import _batch_stats, _frozen_backward, _invstd, _normalise
 from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
@@ -160,6 +161,10 @@ def forward_op(
     if kind == "add":
         a1, b1, y1 = x.reshape(-1), ins[1].reshape(-1), y.reshape(-1)
         return (lambda: _add(a1, b1, y1)), 0
+    if kind == "mul":
+        a3, b3 = _mul_views(x, ins[1])
+        y3 = y.reshape(a3.shape)
+        return (lambda: _mul_forward(a3, b3, y3)), 0
     raise ValueError(f"no forward kernel for layer kind {kind!r}")  # flatten/dropout are views
 
 
@@ -171,6 +176,12 @@ def _gate_forward(node: Node, x1: np.ndarray, y1: np.ndarray, saved: np.ndarray 
     alpha, beta = F32(node.layer.alpha), F32(node.layer.beta)
     m1 = NO_MASK if saved is None else saved.reshape(-1)
     return lambda: _hard_sigmoid_forward(x1, alpha, beta, y1, m1)
+
+
+def _mul_views(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands of a mul as ``(N, P, C)``: the gate's ``P`` is 1."""
+    n, c = a.shape[0], a.shape[-1]
+    return a.reshape(n, -1, c), b.reshape(n, -1, c)
 
 
 def _pool_geometry(node: Node) -> tuple[int, int, int, int, int, int]:
@@ -236,7 +247,7 @@ def backward_op(
         flags = (training, need_dx, need_dg, need_db)
         calls.append(lambda: _bn_backward(gy2, x2, gamma, mean, invstd, *flags, dx2, dg, db))
         return calls, 0, 0
-    if dx is None and kind != "add":
+    if all(d is None for d in dxs):
         return calls, 0, 0
     if kind in ("relu", "relu6"):
         g1, m1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
@@ -261,6 +272,13 @@ def backward_op(
         calls.append(lambda: _avg(gy, *geo, include_pad, False, dx))
     elif kind == "global_avg_pool":
         calls.append(lambda: _global_avg_backward(gy, dx))
+    elif kind == "mul":  # x: the first operand; saved: the second
+        a3, b3 = _mul_views(x, saved)
+        need_a, need_b = dxs[0] is not None, dxs[1] is not None
+        da3 = dxs[0].reshape(a3.shape) if need_a else np.zeros((0, 0, 0), F32)
+        db3 = dxs[1].reshape(b3.shape) if need_b else np.zeros((0, 0, 0), F32)
+        g3 = gy.reshape(a3.shape)
+        calls.append(lambda: _mul_backward(g3, a3, b3, need_a, need_b, da3, db3))
     elif kind in ("flatten", "dropout", "add"):
         for target in dxs:
             if target is not None and not np.shares_memory(target, gy):

@@ -272,6 +272,22 @@ class Add(Layer):
 
 
 @dataclass(frozen=True)
+class Mul(Layer):
+    """Element-wise product ``x * s``: ``s`` of ``x``'s shape, or one value per channel ``(C,)`` broadcast
+    over the positions of a feature map (the squeeze-excitation channel gate). Its backward reads the
+    other operand of each input that needs a gradient."""
+
+    kind = "mul"
+    arity = 2
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        x, s = inputs
+        if s != x and s != (x[-1],):
+            raise ValueError(f"mul needs equal shapes or a ({x[-1]},) channel gate, got {x} and {s}")
+        return x
+
+
+@dataclass(frozen=True)
 class _Pool(Layer):
     pool: tuple[int, int] = (2, 2)
     stride: tuple[int, int] | None = None

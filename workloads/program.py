@@ -11,7 +11,8 @@ memory accounting, extended so that frozen layers between trainable ones still p
 * Batch-norm runs in frozen mode (running statistics) and keeps its input only if gamma trains.
 * ReLU, ReLU6, leaky ReLU and hard sigmoid keep a 1-bit mask (``x > 0``, or inside the linear range);
   max-pool keeps a 1-byte argmax index per output element; sigmoid keeps its output (``y (1 - y)``) and
-  hard swish its input; pools, adds, flatten and dropout keep nothing.
+  hard swish its input; a mul (``x * s``, the squeeze-excitation gate) the other operand of each input
+  that needs a gradient; pools, adds, flatten and dropout keep nothing.
 * Flatten and dropout alias their input; the activations and batch-norm run in place when nothing
   else reads their input afterwards (the usual fused-activation behaviour of MCU inference engines) and
   the backward does not need it.
@@ -191,7 +192,18 @@ class _Lowering:
         training = self.training.get(node.name)
         if node.kind in ("conv2d", "dense", "batchnorm"):
             return training is not None and training.weight_fraction > 0
-        return node.kind in INPUT_KEEPING_KINDS and bool(self.input_needs_grad(node))
+        return False
+
+    def backward_operands(self, node: Node) -> list[str]:
+        """The nodes whose outputs the backward-data task of a parameter-free ``node`` reads: hard swish its
+        input; a mul the other operand of each input that needs a gradient."""
+        need = self.input_needs_grad(node)
+        if node.kind in INPUT_KEEPING_KINDS and need:
+            return [node.inputs[0]]
+        if node.kind == "mul":
+            x, s = node.inputs
+            return list(dict.fromkeys(([s] if x in need else []) + ([x] if s in need else [])))
+        return []
 
     def saved_output(self, node: Node) -> bool:
         """Whether the backward pass of ``node`` reads its own output (sigmoid: ``y (1 - y)``)."""
@@ -204,6 +216,7 @@ class _Lowering:
     def lower(self) -> StepProgram:
         saved_nodes = {i for n in self.graph if self.saved_inputs(n) for i in n.inputs}
         saved_nodes |= {n.name for n in self.graph if self.saved_output(n)}
+        saved_nodes |= {i for n in self.graph if self.needs_backward(n) for i in self.backward_operands(n)}
         self._forward(saved_nodes)
         if self.plan.trains:
             self._loss()
@@ -364,8 +377,7 @@ class _Lowering:
 
     def _backward_data_reads(self, node: Node) -> list[str]:
         reads = []
-        if node.kind in INPUT_KEEPING_KINDS:
-            reads.append(self.output_of[node.inputs[0]])
+        reads += [self.output_of[i] for i in self.backward_operands(node)]
         if self.saved_output(node):
             reads.append(self.output_of[node.name])
         if f"mask:{node.name}" in self.tensors:

@@ -213,6 +213,8 @@ class StepProgram:
                 keep = np.empty(shape, np.int32)
             elif node.kind in OUTPUT_KEEPING_KINDS and any(needs_grad[i] for i in node.inputs):
                 keep = y  # its own output buffer (no later layer writes it)
+            elif node.kind == "mul":
+                keep = ins[1]  # the second operand (the backward gets the first as its input)
             if keep is not None:
                 saved[node.name] = keep
             if quant is not None and node.kind in ("conv2d", "dense"):

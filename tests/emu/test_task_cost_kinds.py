@@ -9,7 +9,7 @@ from workloads.graph import GraphBuilder
 from workloads.plan import TrainingPlan
 from workloads.program import lower
 
-ELEMENTWISE = {"leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish"}
+ELEMENTWISE = {"leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish", "mul"}
 """The kinds under test whose work is element-wise (the activation class of the tables)."""
 
 
@@ -17,7 +17,10 @@ def _graph():
     g = GraphBuilder("kinds", (6, 6, 2))
     g.conv(4, 3)
     g.leaky_relu(0.1)
-    g.hard_swish()
+    x = g.hard_swish()
+    g.global_avg_pool()
+    gate = g.sigmoid()
+    g.mul(x, gate)
     g.maxpool(2)
     g.flatten()
     g.dense(3)

@@ -72,6 +72,10 @@ def ref_forward(graph, weights, x):
             y = ins[0].mean(axis=(1, 2))
         elif k == "add":
             y = ins[0] + ins[1]
+        elif k == "mul" and ins[1].shape != ins[0].shape:
+            y = ins[0] * ins[1][:, None, None, :]
+        elif k == "mul":
+            y = ins[0] * ins[1]
         elif k == "flatten":
             y = ins[0].reshape(len(ins[0]), -1)
         elif k == "dropout":

@@ -27,6 +27,7 @@ from workloads.kernels.gate import (
     sigmoid_forward,
 )
 from workloads.kernels.loss import mse_loss, softmax_cross_entropy
+from workloads.kernels.multiply import mul_backward, mul_forward
 from workloads.kernels.norm import batchnorm_backward, batchnorm_forward
 from workloads.kernels.optimizer import adam_update, sgd_momentum_update, sgd_update
 from workloads.kernels.pooling import (
@@ -82,6 +83,8 @@ __all__ = [
     "maxpool_backward",
     "maxpool_forward",
     "mse_loss",
+    "mul_backward",
+    "mul_forward",
     "qas_scale_gradient",
     "quantize_activation",
     "quantize_bias",
