@@ -1,7 +1,9 @@
 """Test helper: small ONNX models written node by node with ``onnx.helper``, as PyTorch exporters write them.
 
 A :class:`Model` collects nodes and random initializers; :meth:`Model.save` writes a checked file. The
-exported file, run by onnxruntime, is the ground truth an import must reproduce.
+exported file, run by onnxruntime, is the ground truth an import must reproduce. :func:`har_model` (a 1-D
+activity-recognition CNN) and :func:`se_model` (a MobileNetV3-style squeeze-excitation block) are shared
+by the import tests and the CLI tests.
 """
 
 from __future__ import annotations
@@ -72,3 +74,57 @@ def onnx_input(x: np.ndarray, one_d: bool = False) -> np.ndarray:
         return x
     nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
     return np.ascontiguousarray(nchw[:, :, 0, :]) if one_d else nchw
+
+
+def har_model(path, head="flatten", pool="MaxPool"):
+    """conv1d(k5, pad 2) -> relu -> pool(k2) -> depthwise conv1d(k3, stride 2) -> BN -> relu
+    -> conv1d(k3, SAME) -> head (flatten, ReduceMean or GlobalAveragePool) -> gemm, on 3 x 32 inputs."""
+    m = Model((3, 32), seed=2)
+    m.conv(3, 8, (5,), "conv1", pads=[2, 2])
+    m.op("Relu", name="relu1")
+    m.op(pool, name="pool1", kernel_shape=[2], strides=[2])
+    w = m.weight("dw_w", (8, 1, 3))
+    m.op("Conv", [m.last, w], "dw", kernel_shape=[3], strides=[2], group=8)
+    stats = [m.rng.uniform(0.5, 1.5, 8), m.rng.normal(0, 0.1, 8), m.rng.normal(0, 0.1, 8)]
+    stats.append(m.rng.uniform(0.5, 1.5, 8))
+    bn = [m.const(f"bn_{k}", v.astype(np.float32)) for k, v in zip("sbmv", stats, strict=True)]
+    m.op("BatchNormalization", [m.last, *bn], "bn")
+    m.op("Relu", name="relu2")
+    m.conv(8, 6, (3,), "conv3", auto_pad="SAME_UPPER")
+    if head == "flatten":
+        m.op("Flatten", name="flat", axis=1)
+        m.gemm(6 * 7, 4, "fc")
+    elif head == "mean":
+        m.op("ReduceMean", name="gap", axes=[-1], keepdims=0)
+        m.gemm(6, 4, "fc")
+    else:
+        m.op("GlobalAveragePool", name="gap")
+        m.op("Flatten", name="flat", axis=1)
+        m.gemm(6, 4, "fc")
+    return m.save(path)
+
+
+def se_model(path, gate="HardSigmoid", pool="ReduceMean", gate_first=False, silu=False):
+    """conv -> HardSwish -> squeeze-excitation (pool -> 1x1 conv -> Relu -> 1x1 conv -> gate -> Mul) ->
+    1x1 conv [-> SiLU as x * Sigmoid(x)] -> GlobalAveragePool -> gemm, on 3 x 8 x 8 inputs."""
+    m = Model((3, 8, 8), seed=7)
+    m.conv(3, 8, (3, 3), "conv", pads=[1, 1, 1, 1])
+    branch = m.op("HardSwish", name="hswish")
+    if pool == "ReduceMean":
+        m.op("ReduceMean", name="squeeze", axes=[2, 3], keepdims=1)
+    else:
+        m.op("GlobalAveragePool", name="squeeze")
+    m.conv(8, 2, (1, 1), "se_reduce")
+    m.op("Relu", name="se_relu")
+    m.conv(2, 8, (1, 1), "se_expand")
+    s = m.op(gate, name="se_gate", **({"alpha": 1 / 6} if gate == "HardSigmoid" else {}))
+    m.op("Mul", [s, branch] if gate_first else [branch, s], "excite")
+    m.conv(8, 4, (1, 1), "project")
+    if silu:
+        x = m.last
+        sig = m.op("Sigmoid", name="silu_sigmoid")
+        m.op("Mul", [x, sig], "silu")
+    m.op("GlobalAveragePool", name="gap")
+    m.op("Flatten", name="flat", axis=1)
+    m.gemm(4, 3, "fc")
+    return m.save(path)

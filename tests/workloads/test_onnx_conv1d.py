@@ -8,7 +8,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from netref import assert_step_gradients_match_fd, ref_forward  # noqa: E402
-from onnx_builder import Model, onnx_input  # noqa: E402
+from onnx_builder import Model, har_model, onnx_input  # noqa: E402
 from onnx_export import run_onnxruntime  # noqa: E402
 
 from workloads.errors import WorkloadError  # noqa: E402
@@ -25,34 +25,6 @@ def _close(ours, ref):
     assert np.abs(ours - ref).max() <= RTOL * max(1.0, np.abs(ref).max())
 
 
-def _har_model(path, head="flatten", pool="MaxPool"):
-    """conv1d(k5, pad 2) -> relu -> pool(k2) -> depthwise conv1d(k3, stride 2) -> BN -> relu
-    -> conv1d(k3, SAME) -> head (flatten, ReduceMean or GlobalAveragePool) -> gemm."""
-    m = Model((C, L), seed=2)
-    m.conv(C, 8, (5,), "conv1", pads=[2, 2])
-    m.op("Relu", name="relu1")
-    m.op(pool, name="pool1", kernel_shape=[2], strides=[2])
-    w = m.weight("dw_w", (8, 1, 3))
-    m.op("Conv", [m.last, w], "dw", kernel_shape=[3], strides=[2], group=8)
-    stats = [m.rng.uniform(0.5, 1.5, 8), m.rng.normal(0, 0.1, 8), m.rng.normal(0, 0.1, 8)]
-    stats.append(m.rng.uniform(0.5, 1.5, 8))
-    bn = [m.const(f"bn_{k}", v.astype(np.float32)) for k, v in zip("sbmv", stats, strict=True)]
-    m.op("BatchNormalization", [m.last, *bn], "bn")
-    m.op("Relu", name="relu2")
-    m.conv(8, 6, (3,), "conv3", auto_pad="SAME_UPPER")
-    if head == "flatten":
-        m.op("Flatten", name="flat", axis=1)
-        m.gemm(6 * 7, 4, "fc")
-    elif head == "mean":
-        m.op("ReduceMean", name="gap", axes=[-1], keepdims=0)
-        m.gemm(6, 4, "fc")
-    else:
-        m.op("GlobalAveragePool", name="gap")
-        m.op("Flatten", name="flat", axis=1)
-        m.gemm(6, 4, "fc")
-    return m.save(path)
-
-
 def _x(rng, n=3):
     return rng.standard_normal((n, 1, L, C)).astype(np.float32)
 
@@ -60,7 +32,7 @@ def _x(rng, n=3):
 @pytest.mark.parametrize("head", ["flatten", "mean", "global"])
 @pytest.mark.parametrize("pool", ["MaxPool", "AveragePool"])
 def test_a_1d_cnn_matches_onnxruntime(tmp_path, head, pool):
-    path = _har_model(tmp_path / "har.onnx", head, pool)
+    path = har_model(tmp_path / "har.onnx", head, pool)
     model = import_onnx(path)
     g = model.graph
     assert g.input_shape == (1, L, C)
@@ -76,7 +48,7 @@ def test_a_1d_cnn_matches_onnxruntime(tmp_path, head, pool):
 
 
 def test_a_1d_cnn_trains_with_exact_gradients(tmp_path):
-    model = import_onnx(_har_model(tmp_path / "har.onnx", "flatten", "AveragePool"))
+    model = import_onnx(har_model(tmp_path / "har.onnx", "flatten", "AveragePool"))
     net = Network(model.graph, model.weights)
     rng = np.random.default_rng(4)
     x, y = _x(rng, 2), np.array([1, 3])

@@ -9,7 +9,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from netref import assert_step_gradients_match_fd, ref_forward  # noqa: E402
-from onnx_builder import Model, onnx_input  # noqa: E402
+from onnx_builder import Model, onnx_input, se_model  # noqa: E402
 from onnx_export import run_onnxruntime  # noqa: E402
 
 from workloads.errors import WorkloadError  # noqa: E402
@@ -24,30 +24,6 @@ RTOL = 1e-4
 def _close(ours, ref):
     assert ours.shape == ref.shape
     assert np.abs(ours - ref).max() <= RTOL * max(1.0, np.abs(ref).max())
-
-
-def se_model(path, gate="HardSigmoid", pool="ReduceMean", gate_first=False, silu=False):
-    m = Model((3, 8, 8), seed=7)
-    m.conv(3, 8, (3, 3), "conv", pads=[1, 1, 1, 1])
-    branch = m.op("HardSwish", name="hswish")
-    if pool == "ReduceMean":
-        m.op("ReduceMean", name="squeeze", axes=[2, 3], keepdims=1)
-    else:
-        m.op("GlobalAveragePool", name="squeeze")
-    m.conv(8, 2, (1, 1), "se_reduce")
-    m.op("Relu", name="se_relu")
-    m.conv(2, 8, (1, 1), "se_expand")
-    s = m.op(gate, name="se_gate", **({"alpha": 1 / 6} if gate == "HardSigmoid" else {}))
-    m.op("Mul", [s, branch] if gate_first else [branch, s], "excite")
-    m.conv(8, 4, (1, 1), "project")
-    if silu:
-        x = m.last
-        sig = m.op("Sigmoid", name="silu_sigmoid")
-        m.op("Mul", [x, sig], "silu")
-    m.op("GlobalAveragePool", name="gap")
-    m.op("Flatten", name="flat", axis=1)
-    m.gemm(4, 3, "fc")
-    return m.save(path)
 
 
 CASES = [
