@@ -17,12 +17,17 @@ from workloads.layers import (
     Dropout,
     Flatten,
     GlobalAvgPool,
+    HardSigmoid,
+    HardSwish,
     Input,
     Layer,
+    LeakyReLU,
     MaxPool,
+    Mul,
     ReLU,
     ReLU6,
     Shape,
+    Sigmoid,
 )
 
 
@@ -219,6 +224,20 @@ class GraphBuilder:
     def relu6(self, x: str | None = None, name: str | None = None) -> str:
         return self._chain(ReLU6(), x, name)
 
+    def leaky_relu(self, alpha: float = 0.01, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(LeakyReLU(float(alpha)), x, name)
+
+    def sigmoid(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(Sigmoid(), x, name)
+
+    def hard_sigmoid(
+        self, alpha: float = 0.2, beta: float = 0.5, x: str | None = None, name: str | None = None
+    ) -> str:
+        return self._chain(HardSigmoid(float(alpha), float(beta)), x, name)
+
+    def hard_swish(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(HardSwish(), x, name)
+
     def dropout(self, rate: float = 0.5, x: str | None = None, name: str | None = None) -> str:
         return self._chain(Dropout(rate), x, name)
 
@@ -250,6 +269,10 @@ class GraphBuilder:
 
     def add(self, a: str, b: str, name: str | None = None) -> str:
         return self.add_layer(Add(), (a, b), name)
+
+    def mul(self, x: str, s: str, name: str | None = None) -> str:
+        """``x * s``; ``s`` of ``x``'s shape or a ``(C,)`` channel gate."""
+        return self.add_layer(Mul(), (x, s), name)
 
     def _shape(self, x: str | None) -> Shape:
         target = x or self.last

@@ -9,10 +9,13 @@ memory accounting, extended so that frozen layers between trainable ones still p
 * Convolution and dense layers keep their input only if their weights train (the bias gradient is a
   sum over the output gradient; the input gradient needs only the weights).
 * Batch-norm runs in frozen mode (running statistics) and keeps its input only if gamma trains.
-* ReLU and ReLU6 keep a 1-bit mask; max-pool keeps a 1-byte argmax index per output element; pools,
-  adds, flatten and dropout keep nothing.
-* Flatten and dropout alias their input; ReLU, ReLU6 and batch-norm run in place when nothing else
-  reads their input afterwards (the usual fused-activation behaviour of MCU inference engines).
+* ReLU, ReLU6, leaky ReLU and hard sigmoid keep a 1-bit mask (``x > 0``, or inside the linear range);
+  max-pool keeps a 1-byte argmax index per output element; sigmoid keeps its output (``y (1 - y)``) and
+  hard swish its input; a mul (``x * s``, the squeeze-excitation gate) the other operand of each input
+  that needs a gradient; pools, adds, flatten and dropout keep nothing.
+* Flatten and dropout alias their input; the activations and batch-norm run in place when nothing
+  else reads their input afterwards (the usual fused-activation behaviour of MCU inference engines) and
+  the backward does not need it.
 * Weight gradients live until their update: to the end of the backward pass, or, with ``reorder``,
   only until the layer's update runs right after its backward pass.
 """
@@ -23,7 +26,13 @@ from dataclasses import dataclass
 from math import ceil
 
 from workloads.graph import Graph, Node
-from workloads.layers import ALIASING_KINDS, ELEMENTWISE_KINDS
+from workloads.layers import (
+    ALIASING_KINDS,
+    ELEMENTWISE_KINDS,
+    INPUT_KEEPING_KINDS,
+    MASK_KINDS,
+    OUTPUT_KEEPING_KINDS,
+)
 from workloads.plan import LayerTraining, TrainingPlan
 
 SRAM_CATEGORIES = (
@@ -191,12 +200,29 @@ class _Lowering:
             return training is not None and training.weight_fraction > 0
         return False
 
+    def backward_operands(self, node: Node) -> list[str]:
+        """The nodes whose outputs the backward-data task of a parameter-free ``node`` reads: hard swish its
+        input; a mul the other operand of each input that needs a gradient."""
+        need = self.input_needs_grad(node)
+        if node.kind in INPUT_KEEPING_KINDS and need:
+            return [node.inputs[0]]
+        if node.kind == "mul":
+            x, s = node.inputs
+            return list(dict.fromkeys(([s] if x in need else []) + ([x] if s in need else [])))
+        return []
+
+    def saved_output(self, node: Node) -> bool:
+        """Whether the backward pass of ``node`` reads its own output (sigmoid: ``y (1 - y)``)."""
+        return node.kind in OUTPUT_KEEPING_KINDS and bool(self.input_needs_grad(node))
+
     def keeps_mask(self, node: Node) -> bool:
-        return node.kind in ("relu", "relu6", "maxpool") and bool(self.input_needs_grad(node))
+        return (node.kind in MASK_KINDS or node.kind == "maxpool") and bool(self.input_needs_grad(node))
 
     # -- program ---------------------------------------------------------------------------------------
     def lower(self) -> StepProgram:
         saved_nodes = {i for n in self.graph if self.saved_inputs(n) for i in n.inputs}
+        saved_nodes |= {n.name for n in self.graph if self.saved_output(n)}
+        saved_nodes |= {i for n in self.graph if self.needs_backward(n) for i in self.backward_operands(n)}
         self._forward(saved_nodes)
         if self.plan.trains:
             self._loss()
@@ -365,6 +391,9 @@ class _Lowering:
 
     def _backward_data_reads(self, node: Node) -> list[str]:
         reads = []
+        reads += [self.output_of[i] for i in self.backward_operands(node)]
+        if self.saved_output(node):
+            reads.append(self.output_of[node.name])
         if f"mask:{node.name}" in self.tensors:
             reads.append(f"mask:{node.name}")
         if node.name in self.training and node.param_count:

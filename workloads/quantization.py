@@ -257,10 +257,13 @@ class QuantizedLayers:
 
 
 def _window_counts(node: Node) -> np.ndarray:
-    """Input elements inside each window of an average pool, ``(H_out, W_out, 1)`` (padding excluded)."""
+    """The divisor of each window of an average pool, ``(H_out, W_out, 1)``: its input elements (padding
+    excluded), or the whole window when the layer counts the padding."""
     h, w, _ = node.input_shapes[0]
     oh, ow, _ = node.output_shape
     (kh, kw), (sh, sw) = node.layer.pool, node.layer.strides
+    if node.layer.count_include_pad:
+        return np.full((oh, ow, 1), float(kh * kw))
     top, _, left, _ = node.layer.pads(node.input_shapes)
     rows = [min(i * sh - top + kh, h) - max(i * sh - top, 0) for i in range(oh)]
     cols = [min(j * sw - left + kw, w) - max(j * sw - left, 0) for j in range(ow)]

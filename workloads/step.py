@@ -16,6 +16,7 @@ from workloads.graph import Graph
 from workloads.kernels.loss import _mse, _softmax_xent
 from workloads.kernels.optimizer import fp32_update
 from workloads.layer_ops import Call, ParamGrads, accumulate, backward_op, conv_workspace_elements, forward_op
+from workloads.layers import MASK_KINDS, OUTPUT_KEEPING_KINDS
 from workloads.plan import LayerTraining, TrainingPlan
 from workloads.program import lower
 
@@ -187,10 +188,14 @@ class CompiledStep:
             keep = None
             if relu is not None:
                 keep = np.empty(shape, np.bool_) if needs_grad[node.name] else None
-            elif node.kind in ("relu", "relu6") and any(needs_grad[i] for i in node.inputs):
+            elif node.kind in MASK_KINDS and any(needs_grad[i] for i in node.inputs):
                 keep = np.empty(shape, np.bool_)
             elif node.kind == "maxpool":
                 keep = np.empty(shape, np.int32)
+            elif node.kind in OUTPUT_KEEPING_KINDS and any(needs_grad[i] for i in node.inputs):
+                keep = y  # its own output buffer (no later layer writes it)
+            elif node.kind == "mul":
+                keep = ins[1]  # the second operand (the backward gets the first as its input)
             if keep is not None:
                 saved[node.name] = keep
             if quant is not None and node.kind in ("conv2d", "dense"):

@@ -32,7 +32,20 @@ from hw_models.cores import CoreCostTable, KernelCost
 from hw_models.device import Device, OperatingPoint
 from workloads.program import StepProgram, Task, stored_param_bytes
 
-_ELEMENTWISE = frozenset({"batchnorm", "relu", "relu6", "add", "dropout"})
+_ELEMENTWISE = frozenset(
+    {
+        "batchnorm",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "sigmoid",
+        "hard_sigmoid",
+        "hard_swish",
+        "add",
+        "mul",
+        "dropout",
+    }
+)
 _POOLING = frozenset({"maxpool", "avgpool", "global_avg_pool"})
 _FREE = frozenset({"flatten", "input"})
 
