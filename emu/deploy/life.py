@@ -13,7 +13,14 @@ import math
 from math import gcd
 
 from emu.deploy import jump
-from emu.deploy.activities import LIFETIME_PHASES, flat_activity, inference_cost, session_cost
+from emu.deploy.activities import (
+    LIFETIME_PHASES,
+    component_key,
+    flat_activity,
+    inference_cost,
+    phase_key,
+    session_cost,
+)
 from emu.deploy.life_run import LifeRun
 from emu.deploy.lifetime_result import COUNT_KEYS, LifetimeResult, thin
 from emu.deploy.supplies import CellSupply
@@ -124,8 +131,8 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         end_cause=run.end_cause or "horizon_reached",
         end_detail=run.end_detail,
         counts={k: t.get(k, 0.0) for k in COUNT_KEYS},
-        energy_by_phase_j={p: t.get(f"phase:{p}", 0.0) for p in LIFETIME_PHASES},
-        energy_by_component_j={c: t.get(f"component:{c}", 0.0) for c in COMPONENTS},
+        energy_by_phase_j={p: t.get(phase_key(p), 0.0) for p in LIFETIME_PHASES},
+        energy_by_component_j={c: t.get(component_key(c), 0.0) for c in COMPONENTS},
         supply_energy_j=t.get("supply_j", 0.0),
         downtime_s=t.get("downtime_s", 0.0),
         work_lost_j=t.get("work_lost_j", 0.0),

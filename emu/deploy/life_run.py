@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from emu.deploy import jump
-from emu.deploy.activities import Activity, SessionCost, flat_activity, session_cost, tick_tally
+from emu.deploy.activities import Activity, SessionCost, flat_activity, phase_key, session_cost, tick_tally
 from emu.deploy.store_batch import StoreBatch
 from emu.deploy.store_ticks import mean_ticks
 from emu.deploy.supplies import CellSupply, StoreSupply
@@ -338,7 +338,7 @@ class LifeRun:
             self.slot_next = (slot + 1) % self.area.slots
             holds.pop(slot, None)
             last_good = max(holds.values(), default=start_step)
-            spent_before = self.tally["phase:checkpoint"]
+            spent_before = self.tally[phase_key("checkpoint")]
             for sector in self.area.slot_sectors[slot]:
                 act = flat_activity(
                     "checkpoint_erase",
@@ -393,7 +393,7 @@ class LifeRun:
         self.tally["work_lost_j"] += lost_steps * cost.step.energy_j
         if checkpoint_j0 is not None:
             self.tally["checkpoints_lost"] += 1
-            self.tally["work_lost_j"] += self.tally["phase:checkpoint"] - checkpoint_j0
+            self.tally["work_lost_j"] += self.tally[phase_key("checkpoint")] - checkpoint_j0
         self.resume = (cost.samples, last_good) if self.samples_persist else None
         self.brownout(where)
 
