@@ -70,14 +70,17 @@ def last_forward_use(program: StepProgram, tensor: str) -> int:
     return max(uses)
 
 
-def segment(program: StepProgram, tensor: str, kept: Iterable[str]) -> Segment:
+def segment(
+    program: StepProgram, tensor: str, kept: Iterable[str], readers: dict[str, list[int]] | None = None
+) -> Segment:
     """The forward tasks that recompute ``tensor`` from the kept activations ``kept`` and the input.
 
     Walks the forward tasks back from the last one writing ``tensor``: a task writing a tensor still
     needed is re-run, and what it reads is needed in turn unless it is a source (a kept activation alive
-    at the recomputation, the input batch, or trained weights).
+    at the recomputation, the input batch, or trained weights). ``readers`` is
+    :func:`backward_readers` of ``program``, when the caller has it already.
     """
-    at = backward_readers(program)[tensor][0]
+    at = (readers or backward_readers(program))[tensor][0]
     available = {"input"} | {k for k in kept if k != tensor and program.lifetimes[k][1] >= at}
     needed = {tensor}
     chosen: list[int] = []
@@ -119,7 +122,8 @@ def segments(program: StepProgram, layers: Iterable[str]) -> tuple[Segment, ...]
         dropped.add(found[layer])
     kept = [t for t in found.values() if t not in dropped]
     order = [t for t in found.values() if t in dropped]
-    result = [segment(program, tensor, kept) for tensor in order]
+    readers = backward_readers(program)
+    result = [segment(program, tensor, kept, readers) for tensor in order]
     return tuple(sorted(result, key=lambda s: (s.at, order.index(s.tensor))))
 
 
