@@ -78,6 +78,8 @@ class OptimizeResult:
         The best plan found per micro-batch size.
     gap, solve_s
         The largest MILP optimality gap left (0: every solve proven optimal) and the search's wall time.
+    breakdown_bytes
+        Where the chosen plan's SRAM goes at its peak (the planner's categories): what overflows.
     """
 
     scenario: Scenario
@@ -94,6 +96,7 @@ class OptimizeResult:
     tried: tuple[PlanPoint, ...]
     gap: float
     solve_s: float
+    breakdown_bytes: dict[str, int]
     method: str = "exact"
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +119,7 @@ class OptimizeResult:
             "method": self.method,
             "gap": self.gap,
             "solve_s": self.solve_s,
+            "breakdown": dict(self.breakdown_bytes),
         }
 
 
@@ -277,6 +281,7 @@ def optimize(
         tried=tuple(tried),
         gap=gap,
         solve_s=time.perf_counter() - start,
+        breakdown_bytes=dict(memory.breakdown_bytes),
     )
 
 
