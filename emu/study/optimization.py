@@ -20,7 +20,7 @@ from emu.memory.memory_plan import plan_memory
 from emu.scenario.scenario import Scenario
 from emu.sim.context import build_context
 from emu.sim.simulation import simulate
-from emu.study.recompute_milp import RecomputeModel
+from emu.study.recompute_milp import RecomputeChoice, RecomputeModel
 from workloads.errors import did_you_mean
 from workloads.plan import TrainingPlan
 
@@ -31,6 +31,13 @@ MAX_SPAN = 8
 """Longest run of consecutive recomputed activations the MILP considers (see ``RecomputeModel``)."""
 
 ARENA_RETRIES = 4
+
+SOLVE_TIME_LIMIT_S = 10.0
+"""HiGHS time per least-energy solve; a solve stopped early keeps its incumbent and reports its gap."""
+
+MIN_PEAK_TIME_LIMIT_S = 0.5
+"""HiGHS time for the tightest-peak problem (the curve's left end, the closest plan when nothing fits):
+the best schedule found by then, not always the proven minimum (a deep graph's min-peak MILP is slow)."""
 
 
 @dataclass(frozen=True)
@@ -134,16 +141,16 @@ class _Step:
         self.task_energy_j = [task_energy_j(ctx, c) for c in ctx.costs]
         self.base_energy_j = simulate(self.scenario, mode="analytical").step_energy_j
         self.model = RecomputeModel(self.program, self.task_energy_j, MAX_SPAN) if recompute else None
-        self._min_peak: int | None = None
+        self._tightest: RecomputeChoice | None = None
 
-    def min_peak_bytes(self) -> int:
-        """The smallest live peak recomputation reaches (no reserve), solved once."""
-        if self._min_peak is None:
-            self._min_peak = self.model.min_peak_bytes() if self.model else max(self.program_live())
-        return self._min_peak
-
-    def program_live(self) -> tuple[int, ...]:
-        return self.ctx.memory.live_bytes or (0,)
+    def tightest_choice(self) -> RecomputeChoice:
+        """The choice with the smallest live peak (no reserve; see ``MIN_PEAK_TIME_LIMIT_S``), once."""
+        if self._tightest is None:
+            if self.model is None:
+                self._tightest = RecomputeChoice((), 0.0, max(self.ctx.memory.live_bytes or (0,)))
+            else:
+                self._tightest = self.model.tightest(MIN_PEAK_TIME_LIMIT_S)
+        return self._tightest
 
     def point(self, layers: tuple[str, ...], budget_bytes: int) -> PlanPoint:
         """Plan ``layers`` recomputed for real: peak SRAM and the step energy with the extra tasks priced."""
@@ -169,7 +176,8 @@ class _Step:
             return (keep if keep.fits else None), 0.0
         slack = 0
         for _ in range(ARENA_RETRIES):
-            choice = self.model.solve(budget_bytes - self.scenario.reserved_sram_bytes - slack)
+            live_budget = budget_bytes - self.scenario.reserved_sram_bytes - slack
+            choice = self.model.solve(live_budget, SOLVE_TIME_LIMIT_S)
             if choice is None:
                 return None, 0.0
             point = self.point(choice.layers, budget_bytes)
@@ -180,10 +188,7 @@ class _Step:
 
     def tightest(self, budget_bytes: int) -> PlanPoint:
         """The plan with the smallest live peak the model reaches (what comes closest to fitting)."""
-        if self.model is None:
-            return self.point((), budget_bytes)
-        choice = self.model.solve(self.min_peak_bytes())
-        return self.point(choice.layers if choice else (), budget_bytes)
+        return self.point(self.tightest_choice().layers, budget_bytes)
 
 
 def task_energy_j(ctx: Any, cost: Any, model: Any = None) -> float:
@@ -258,9 +263,9 @@ def optimize(
     own = _Step(scenario, plan, False)
     baseline = own.point(plan.recompute, budget)
     if best is None:
-        # the smallest micro-batch holds the fewest activations: its tightest plan comes closest
-        best = (steps[-1].tightest(budget), steps[-1])
-        tried = [best[0]]
+        closest = [(step.tightest(budget), step) for step in steps]
+        tried = [p for p, _ in closest]
+        best = min(closest, key=lambda ps: (ps[0].peak_sram_bytes, ps[0].step_energy_j))
     point, step = best
     chosen = replace(scenario, plan=step.scenario.plan.with_changes(recompute=point.recompute))
     pareto = _pareto(step, point, budget, pareto_points) if recompute else (point,)
@@ -290,11 +295,12 @@ def _pareto(step: _Step, chosen: PlanPoint, budget: int, count: int) -> tuple[Pl
     if step.model is None:
         return (chosen,)
     keep = step.point((), 1 << 62)
-    low = step.min_peak_bytes() + step.scenario.reserved_sram_bytes
+    tightest = step.tightest(budget)
+    low = tightest.peak_sram_bytes
     high = keep.peak_sram_bytes
-    points = [keep, chosen]
-    for n in range(count):
-        target = high - (high - low) * n // max(count - 1, 1)  # from loose to tight
+    points = [keep, chosen, tightest]
+    for n in range(1, count - 1):  # the two ends are keep and tightest
+        target = high - (high - low) * n // (count - 1)  # from loose to tight
         found, _ = step.best(target)
         if found is not None:
             points.append(found)

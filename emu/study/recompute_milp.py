@@ -196,9 +196,16 @@ class RecomputeModel:
         return self._choice(result.x, float(getattr(result, "mip_gap", 0.0) or 0.0))
 
     def min_peak_bytes(self, time_limit_s: float = 60.0) -> int:
-        """The smallest live peak any choice reaches (recomputing as much as helps)."""
+        """The smallest live peak any choice reaches (recomputing as much as helps).
+
+        With HiGHS stopped by ``time_limit_s``, the peak of the best choice found by then (an upper bound).
+        """
+        return self.tightest(time_limit_s).peak_live_bytes
+
+    def tightest(self, time_limit_s: float = 60.0) -> RecomputeChoice:
+        """The choice with the smallest live peak (:meth:`min_peak_bytes`)."""
         if not self.k:
-            return self.floor_bytes
+            return RecomputeChoice((), 0.0, self.floor_bytes)
         rows = self._mem.shape[0]
         mem = hstack([self._mem, csr_matrix(-np.ones((rows, 1)))]).tocsr()
         structural = LinearConstraint(
@@ -217,8 +224,9 @@ class RecomputeModel:
             bounds=Bounds(np.zeros(self.nvars + 1), upper),
             options={"time_limit": time_limit_s},
         )
-        peak = int(np.ceil(result.x[-1] - 1e-6)) if result.x is not None else int(self._mem_const.max())
-        return max(peak, self.floor_bytes)
+        if result.x is None:  # nothing found in time: keep everything
+            return self._choice(np.zeros(self.nvars), 0.0)
+        return self._choice(result.x[:-1], float(getattr(result, "mip_gap", 0.0) or 0.0))
 
     def predict(self, layers: Sequence[str]) -> RecomputeChoice:
         """What the model says of recomputing ``layers`` (each from the nearest kept activation)."""
