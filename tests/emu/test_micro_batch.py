@@ -83,3 +83,10 @@ def test_plan_documents_of_plans_without_micro_batches_are_unchanged():
     assert "micro_batch_size" not in TrainingPlan().to_dict()
     assert TrainingPlan(batch_size=4, micro_batch_size=1).to_dict()["micro_batch_size"] == 1
     assert "micro-batch 1 x4" in TrainingPlan(batch_size=4, micro_batch_size=1).describe()
+
+
+def test_a_lifetime_of_a_micro_batched_plan_runs_its_inference_as_one_sample():
+    s = emu.Scenario.from_toml(
+        "examples/kws_coin_cell.toml", {"plan": {"batch_size": 4, "micro_batch_size": 2}}
+    )
+    assert emu.lifetime(s, horizon_s=86400).lifetime_s > 0
