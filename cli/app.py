@@ -12,6 +12,7 @@ from cli.devices import devices
 from cli.inspect import inspect
 from cli.lifetime import lifetime
 from cli.models import models
+from cli.optimize import optimize
 from cli.plan import plan
 from cli.render import error
 from cli.run import run
@@ -57,6 +58,7 @@ app.command()(inspect)
 app.command()(train)
 app.command()(lifetime)
 app.command()(compare)
+app.command()(optimize)
 
 
 def main() -> None:

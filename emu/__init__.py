@@ -16,6 +16,8 @@ _LAZY = {
     "LifetimeResult": "emu.deploy.lifetime_result",
     "train": "emu.functional.training",
     "TrainResult": "emu.functional.training",
+    "optimize": "emu.study.optimization",
+    "OptimizeResult": "emu.study.optimization",
 }
 """Public names imported on first use: the simulator (SimPy), the lifetime stack and training (numpy, and
 numba when it runs) stay out of ``import emu``, so the plan path starts fast."""
@@ -33,6 +35,7 @@ __all__ = [
     "INPUT_ERRORS",
     "LifetimeResult",
     "ModelInspection",
+    "OptimizeResult",
     "PlanComparison",
     "PlanResult",
     "Scenario",
@@ -42,6 +45,7 @@ __all__ = [
     "compare",
     "inspect_model",
     "lifetime",
+    "optimize",
     "plan",
     "simulate",
     "train",

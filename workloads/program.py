@@ -65,7 +65,8 @@ class Task:
     """One kernel call of the step program.
 
     ``macs`` and ``elementwise_ops`` are for the whole batch; ``param_updates`` counts the parameters an
-    update task writes.
+    update task writes. ``calls`` is how many kernel calls the task stands for: with micro-batching, a
+    forward or backward task is the plan's ``micro_steps`` calls on one micro-batch each.
     """
 
     index: int
@@ -78,6 +79,7 @@ class Task:
     macs: int = 0
     elementwise_ops: int = 0
     param_updates: int = 0
+    calls: int = 1
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,8 @@ class _Lowering:
         self.graph = graph
         self.plan = plan
         self.training = plan.resolve(graph) if plan.trains else {}
-        self.batch = plan.batch_size
+        self.batch = plan.samples_per_pass  # buffers hold one (micro-)batch
+        self.work_batch = plan.batch_size  # work counts cover every sample of the step
         self.act_bytes = activation_bytes(plan)
         self.tasks: list[Task] = []
         self.tensors: dict[str, Tensor] = {}
@@ -181,8 +184,9 @@ class _Lowering:
         updates: int = 0,
     ) -> Task:
         index = len(self.tasks)
+        calls = 1 if phase == "update" else self.plan.micro_steps
         task = Task(
-            index, phase, action, node.name, node.kind, tuple(reads), tuple(writes), macs, ops, updates
+            index, phase, action, node.name, node.kind, tuple(reads), tuple(writes), macs, ops, updates, calls
         )
         self.tasks.append(task)
         for name in (*reads, *writes):
@@ -278,7 +282,13 @@ class _Lowering:
                 writes.append(workspace)
             reads = inputs + self._weights_read(node)
             self.task(
-                "forward", "forward", node, reads, writes, node.macs * batch, node.elementwise_ops * batch
+                "forward",
+                "forward",
+                node,
+                reads,
+                writes,
+                node.macs * self.work_batch,
+                node.elementwise_ops * self.work_batch,
             )
 
     def _aliases(self, node: Node, saved_nodes: set[str]) -> bool:
@@ -342,11 +352,11 @@ class _Lowering:
             [self.output_of[out.name], "labels"],
             [grad, probs],
             0,
-            self.batch * out.output_elements * 3,
+            self.work_batch * out.output_elements * 3,
         )
 
     def _backward(self) -> None:
-        batch = self.batch
+        batch = self.work_batch  # work counts; buffer sizes use self.batch
         for node in reversed(self.graph.nodes):
             if not self.needs_backward(node) or node.name not in self.grad_of:
                 continue
@@ -438,19 +448,43 @@ class _Lowering:
                     self.tensors[name] = Tensor(name, tensor.size_bytes, "activations_saved", tensor.layer)
 
     def _persistent(self) -> None:
-        """Trained weights and optimizer state live for the whole step (they persist across steps)."""
-        end = len(self.tasks) - 1
-        for name, tensor in self.tensors.items():
-            if tensor.category in ("trained_weights", "optimizer_state") and name in self.first:
-                self.first[name], self.last[name] = 0, end
-        for name in ("input", "labels"):
-            if name in self.first:
-                self.first[name] = 0
+        persistent_lifetimes(self.plan, tuple(self.tasks), self.tensors, self.first, self.last)
+
+
+def persistent_lifetimes(
+    plan: TrainingPlan,
+    tasks: tuple[Task, ...],
+    tensors: dict[str, Tensor],
+    first: dict[str, int],
+    last: dict[str, int],
+) -> None:
+    """Stretch ``first`` / ``last`` (from the tasks' uses) over what outlives its uses, in place.
+
+    Trained weights and optimizer state live for the whole step (they persist across steps); the input
+    batch and labels are there from the start. With micro-batching the weight gradients accumulate over
+    the micro-steps: each lives from the first forward pass to its update, and at least to the end of the
+    backward pass (an update the plan reorders can only run in the last micro-step).
+    """
+    end = len(tasks) - 1
+    backward_end = max((t.index for t in tasks if t.phase == "backward"), default=end)
+    for name, tensor in tensors.items():
+        if tensor.category in ("trained_weights", "optimizer_state") and name in first:
+            first[name], last[name] = 0, end
+        if tensor.category == "gradients" and plan.micro_steps > 1 and name in first:
+            first[name], last[name] = 0, max(last[name], backward_end)
+    for name in ("input", "labels"):
+        if name in first:
+            first[name] = 0
 
 
 def lower(graph: Graph, plan: TrainingPlan) -> StepProgram:
     """Lower ``graph`` under ``plan`` into the program of one training step (or one inference)."""
-    return _Lowering(graph, plan).lower()
+    program = _Lowering(graph, plan).lower()
+    if plan.recompute and plan.trains:
+        from workloads.recompute import with_recomputation  # builds on this module's types
+
+        program = with_recomputation(program, plan.recompute)
+    return program
 
 
 def stored_param_bytes(graph: Graph, plan: TrainingPlan) -> dict[str, int]:

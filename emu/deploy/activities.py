@@ -138,7 +138,9 @@ def inference_cost(scenario: Scenario, deployment: DeploymentSettings) -> tuple[
         "sleep_state": deployment.sleep_state,
         **deployment.session_overrides("inference"),
     }
-    result = simulate(_copy(scenario, {"update": "none", "batch_size": 1}, session), mode="event")
+    # one inference: a single sample, nothing accumulated or recomputed
+    inference = {"update": "none", "batch_size": 1, "micro_batch_size": None, "recompute": ()}
+    result = simulate(_copy(scenario, inference, session), mode="event")
     return activity("inference", result.session_time_s, result.ledger.entries, _wake_or("inference")), result
 
 
