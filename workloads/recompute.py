@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from workloads.errors import WorkloadError, did_you_mean
-from workloads.program import StepProgram, Task, Tensor, persistent_lifetimes
+from workloads.program import persistent_lifetimes
+from workloads.step_program import StepProgram, Task, Tensor
 
 SOURCE_FREE = ("trained_weights",)
 """Categories a recomputation reads without re-running anything (persistent for the whole step)."""
@@ -187,4 +188,5 @@ def with_recomputation(program: StepProgram, layers: Iterable[str]) -> StepProgr
         done,
         {n: t for n, t in tensors.items() if n in lifetimes},
         lifetimes,
+        program.gradient_nodes,
     )

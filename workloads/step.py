@@ -140,7 +140,7 @@ def fused_activations(graph: Graph) -> dict[str, str]:
 class CompiledStep:
     """Buffers and bound kernel calls of one batch size: inference only, or a full training step.
 
-    The executor's side of a step; the lowering (:class:`workloads.program.StepProgram`, what memory
+    The executor's side of a step; the lowering (:class:`workloads.step_program.StepProgram`, what memory
     and cost read) is the other, and a test holds their per-phase MACs equal.
 
     ``grads`` (training only) are where the backward writes the parameter gradients: by default the

@@ -31,7 +31,7 @@ from math import prod
 
 from hw_models.cores import CoreCostTable, KernelCost
 from hw_models.device import Device, OperatingPoint
-from workloads.program import StepProgram, Task, stored_param_bytes
+from workloads.step_program import StepProgram, Task, stored_param_bytes
 
 _ELEMENTWISE = frozenset(
     {

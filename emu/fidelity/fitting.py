@@ -43,7 +43,8 @@ from emu.cost.task_cost import task_work
 from hw_models.calibration import CalibrationRow, calibration_rows
 from hw_models.cores import CoreCostTable, load_core_table
 from workloads.plan import TrainingPlan
-from workloads.program import StepProgram, lower
+from workloads.program import lower
+from workloads.step_program import StepProgram
 from workloads.zoo import build_model
 
 BENCH_MODELS = {

@@ -8,7 +8,7 @@ from typing import Any
 from emu.scenario.scenario import MODEL_FILE_SUFFIXES, load_model
 from workloads.graph import Graph
 from workloads.plan import TrainingPlan
-from workloads.program import trained_param_count
+from workloads.step_program import trained_param_count
 
 
 @dataclass(frozen=True)

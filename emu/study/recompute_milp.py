@@ -34,8 +34,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, hstack
 
 from emu.memory.arena import aligned
-from workloads.program import StepProgram
 from workloads.recompute import backward_readers, candidates, last_forward_use, segment
+from workloads.step_program import StepProgram
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ import pytest
 
 import emu
 from emu.errors import ScenarioError
+from emu.scenario.values import to_toml
 from emu.study.optimization import parse_allow
-from emu.study.scenario_file import to_toml, write_scenario
+from emu.study.scenario_file import write_scenario
 
 KIB = 1024
 
