@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy.optimize import nnls
@@ -58,6 +59,9 @@ BENCH_MODELS = {
 """MLPerf Tiny benchmark -> zoo model."""
 
 REFERENCE_STACK = "TFLM 2.3.1 reference kernels"
+
+HeldOut = Literal["row", "board", "engine"]
+"""What a held-out fit leaves out with a row: the row, every row of its SoC, every row of its stack."""
 
 
 def library_of(row: CalibrationRow) -> str:
@@ -122,6 +126,8 @@ class RowFit:
     loo_fitted : dict[str, float] or None
         Kernel class -> cycles per MAC of the fit without this row (the table entry a held-out
         prediction uses); None where ``loo_predicted_cycles`` is None.
+    lobo_predicted_cycles, lobo_fitted, loeo_predicted_cycles, loeo_fitted
+        The same for the fit without every row of this row's board (SoC), or of its engine (stack).
     """
 
     label: str
@@ -144,7 +150,7 @@ class RowFit:
             return None
         return 100 * (self.loo_predicted_cycles - self.measured_cycles) / self.measured_cycles
 
-    def held_out(self, mode: str) -> tuple[float | None, dict[str, float] | None]:
+    def held_out(self, mode: HeldOut) -> tuple[float | None, dict[str, float] | None]:
         """(predicted cycles, per-class cycles per MAC) of the fit without this row's ``mode`` group.
 
         ``mode``: ``"row"`` (leave-one-row-out), ``"board"`` (every row of the row's SoC left out) or
@@ -305,10 +311,14 @@ def main() -> None:
                 f"  (table: {result.in_table[c]:.4f})"
             )
         for row in result.rows:
-            loo = f"{row.loo_error_pct:+7.1f} %" if row.loo_error_pct is not None else "    n/a"
+            held = []
+            for mode, name in (("row", "leave-one-out"), ("board", "board-out"), ("engine", "engine-out")):
+                predicted = row.held_out(mode)[0]
+                pct = None if predicted is None else 100 * (predicted / row.measured_cycles - 1)
+                held.append(f"{name} " + (f"{pct:+7.1f} %" if pct is not None else "    n/a"))
             print(
                 f"    {row.label:<62} measured {row.measured_cycles / 1e6:8.2f} Mcyc"
-                f"  fit {row.error_pct:+7.1f} %  leave-one-out {loo}"
+                f"  fit {row.error_pct:+7.1f} %  " + "  ".join(held)
             )
         print(f"  RMS residual {result.rms_error_pct:.1f} %")
 

@@ -27,9 +27,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
-from emu.fidelity.fitting import BENCH_MODELS, FitResult, RowFit, fit_all, fits_by_row, library_of
+from emu.fidelity.fitting import (
+    BENCH_MODELS,
+    FitResult,
+    HeldOut,
+    RowFit,
+    fit_all,
+    fits_by_row,
+    library_of,
+)
 from emu.fidelity.holdout import refit_table, step_with_table
 from emu.fidelity.training_anchors import TrainingAnchor, training_anchors
 from emu.scenario.scenario import Scenario
@@ -51,7 +59,11 @@ SOC_PRESETS = {
 }
 """Calibration SoC -> device preset name (rows count only when the preset exists)."""
 
-_MODES = {"row": "leave-one-out", "board": "leave-one-board-out", "engine": "leave-one-engine-out"}
+_MODES: dict[HeldOut, str] = {
+    "row": "leave-one-out",
+    "board": "leave-one-board-out",
+    "engine": "leave-one-engine-out",
+}
 """Held-out fit -> its name in a refitted table's source."""
 
 _SUPPLY_NOTE = (
@@ -120,7 +132,7 @@ class ValidationRow:
     def loo_energy_error_pct(self) -> float | None:
         return _pct(self.loo_energy_j, self.row.energy_j)
 
-    def held_out_error_pct(self, mode: str, quantity: str) -> float | None:
+    def held_out_error_pct(self, mode: HeldOut, quantity: Literal["latency", "energy"]) -> float | None:
         """Error of the ``mode`` (row, board, engine) held-out ``quantity`` (latency, energy) prediction."""
         prefix = {"row": "loo", "board": "lobo", "engine": "loeo"}[mode]
         if quantity == "latency":
@@ -201,7 +213,8 @@ def _summary(rows: Sequence[ValidationRow]) -> dict[str, float | int | None]:
         "energy_rows": sum(v.energy_error_pct is not None for v in rows),
         "in_sample_rows": sum(v.in_sample for v in rows),
     }
-    for prefix, mode in (("loo", "row"), ("lobo", "board"), ("loeo", "engine")):
+    modes: tuple[tuple[str, HeldOut], ...] = (("loo", "row"), ("lobo", "board"), ("loeo", "engine"))
+    for prefix, mode in modes:
         for quantity in ("latency", "energy"):
             mean, n = _mae([v.held_out_error_pct(mode, quantity) for v in rows])
             out[f"{prefix}_{quantity}"], out[f"{prefix}_{quantity}_rows"] = mean, n
@@ -324,7 +337,7 @@ def predict(
     result = simulate(scenario)
     latency_s, energy_j = result.step_time_s, result.step_energy_j
     fit_label = None
-    held: dict[str, tuple[float | None, float | None]] = {m: (latency_s, energy_j) for m in _MODES}
+    held: dict[HeldOut, tuple[float | None, float | None]] = {m: (latency_s, energy_j) for m in _MODES}
     if row.label in fits:
         result_fit, row_fit = fits[row.label]
         spec = result_fit.spec
