@@ -29,9 +29,11 @@ def store_ticks(run: LifeRun, n: int) -> int:
     return n if run.end_cause else ticks
 
 
-def _mean_ticks(run: LifeRun, n: int):
+def _mean_ticks(run: LifeRun, n: int) -> tuple[StoreSupply, float, float, list[tuple[float, float]], bool]:
     """``n`` ticks at the mean load, not yet applied: (supply, served_s, supply_j, timeline, failed)."""
-    supply: StoreSupply = run.supply  # type: ignore[assignment]
+    supply = run.supply
+    if not isinstance(supply, StoreSupply):
+        raise TypeError("store ticks carry harvesting storage; a cell's ticks take the exact jump")
     period_s = run.period_s
     infer_w, infer_s = run.inference.power_w, run.inference.duration_s
     sleep_s = period_s - infer_s
@@ -51,7 +53,14 @@ def _mean_ticks(run: LifeRun, n: int):
     return supply, n * period_s, supply_j, points, False
 
 
-def _commit(run: LifeRun, supply: StoreSupply, served_s: float, supply_j: float, points, ticks: int) -> None:
+def _commit(
+    run: LifeRun,
+    supply: StoreSupply,
+    served_s: float,
+    supply_j: float,
+    points: list[tuple[float, float]],
+    ticks: int,
+) -> None:
     sleep = run.sleep_act(run.period_s - run.inference.duration_s)
     for act in (sleep, run.inference):
         for key, value in act.tally:
