@@ -77,11 +77,12 @@ def main() -> None:
         sys.exit(2)
     except Exception as exc:
         # usage errors of the command-line parser (click's UsageError family, which typer may vendor)
-        if not (hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)):
+        exit_code = getattr(exc, "exit_code", None)
+        if not (hasattr(exc, "format_message") and isinstance(exit_code, int)):
             raise
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         if exc.format_message():  # empty when the parser has already printed the help
             error(exc.format_message() + hint)
-        sys.exit(exc.exit_code)
+        sys.exit(exit_code)
     sys.exit(code if isinstance(code, int) else 0)

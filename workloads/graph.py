@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from math import prod
+from typing import TypeVar, overload
 
 from workloads.errors import WorkloadError
 from workloads.layers import (
@@ -30,6 +31,8 @@ from workloads.layers import (
     Sigmoid,
 )
 
+_L = TypeVar("_L", bound=Layer)
+
 
 @dataclass(frozen=True)
 class Node:
@@ -44,6 +47,18 @@ class Node:
     @property
     def kind(self) -> str:
         return self.layer.kind
+
+    def layer_as(self, cls: type[_L]) -> _L:
+        """This node's layer as a ``cls`` (for code that has already dispatched on :attr:`kind`).
+
+        Raises
+        ------
+        TypeError
+            If the layer is another type: the caller dispatched wrongly, a bug.
+        """
+        if not isinstance(self.layer, cls):
+            raise TypeError(f"node {self.name!r} is a {self.kind} layer, not a {cls.__name__}")
+        return self.layer
 
     @property
     def weight_count(self) -> int:
@@ -135,6 +150,14 @@ class Graph:
     def weighted_nodes(self) -> tuple[Node, ...]:
         """Convolutions and dense layers, in program order."""
         return tuple(n for n in self.nodes if n.has_weights)
+
+
+@overload
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]: ...
+
+
+@overload
+def _pair(value: int | tuple[int, int] | None) -> tuple[int, int] | None: ...
 
 
 def _pair(value: int | tuple[int, int] | None) -> tuple[int, int] | None:

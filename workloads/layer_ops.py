@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from workloads.kernels.multiply import _mul_backward, _mul_forward
 from workloads.kernels.norm import _backward as _bn_backward
 from workloads.kernels.norm import _batch_stats, _frozen_backward, _invstd, _normalise
 from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
+from workloads.layers import AvgPool, Conv2d, MaxPool
 
 Call = Callable[[], None]
 F32 = np.float32
@@ -57,7 +59,7 @@ class ConvGeometry:
 
     @classmethod
     def of(cls, node: Node) -> ConvGeometry:
-        layer = node.layer
+        layer = node.layer_as(Conv2d)
         pads = layer.pads(node.input_shapes)
         c_in, c_out, groups = node.input_shapes[0][2], layer.out_channels, layer.groups
         if groups == c_in == c_out:
@@ -66,7 +68,7 @@ class ConvGeometry:
             path = "pointwise"
         else:
             path = "im2col"
-        return cls(path, tuple(layer.stride), pads, groups)
+        return cls(path, layer.stride, pads, groups)
 
 
 def conv_workspace_elements(node: Node, batch: int) -> int:
@@ -74,14 +76,16 @@ def conv_workspace_elements(node: Node, batch: int) -> int:
     if node.kind != "conv2d" or ConvGeometry.of(node).path != "im2col":
         return 0
     oh, ow, _ = node.output_shape
-    kh, kw = node.layer.kernel
-    return batch * oh * ow * kh * kw * node.input_shapes[0][2] // node.layer.groups
+    layer = node.layer_as(Conv2d)
+    kh, kw = layer.kernel
+    return batch * oh * ow * kh * kw * node.input_shapes[0][2] // layer.groups
 
 
 def _column(workspace: np.ndarray, node: Node, batch: int) -> np.ndarray:
     oh, ow, _ = node.output_shape
-    kh, kw = node.layer.kernel
-    rows, cols = batch * oh * ow, kh * kw * node.input_shapes[0][2] // node.layer.groups
+    layer = node.layer_as(Conv2d)
+    kh, kw = layer.kernel
+    rows, cols = batch * oh * ow, kh * kw * node.input_shapes[0][2] // layer.groups
     return workspace[: rows * cols].reshape(rows, cols)
 
 
@@ -150,11 +154,11 @@ def forward_op(
     if kind in ("sigmoid", "hard_sigmoid", "hard_swish"):
         return _gate_forward(node, x.reshape(-1), y.reshape(-1), saved), 0
     if kind == "maxpool":
-        geo = _pool_geometry(node)
-        return (lambda: _max_forward(x, *geo, y, saved)), 0
+        window = _pool_geometry(node)
+        return (lambda: _max_forward(x, *window, y, saved)), 0
     if kind == "avgpool":
         geo = _pool_geometry(node)
-        include_pad = node.layer.count_include_pad
+        include_pad = node.layer_as(AvgPool).count_include_pad
         return (lambda: _avg(x, *geo, include_pad, True, y)), 0
     if kind == "global_avg_pool":
         return (lambda: _global_avg(x, y)), 0
@@ -186,6 +190,8 @@ def _mul_views(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _pool_geometry(node: Node) -> tuple[int, int, int, int, int, int]:
     layer = node.layer
+    if not isinstance(layer, MaxPool | AvgPool):
+        raise TypeError(f"node {node.name!r} is a {node.kind} layer, not a pooling layer")
     top, _, left, _ = layer.pads(node.input_shapes)
     return layer.pool[0], layer.pool[1], layer.strides[0], layer.strides[1], top, left
 
@@ -227,7 +233,7 @@ def backward_op(
         c = gy.shape[-1]
         gamma, mean, invstd = params["gamma"], params["mean"], params["invstd"]
         training = bn_stats is not None
-        if training:
+        if bn_stats is not None:
             mean, invstd = bn_stats
         need_dg, need_db = grads.weight is not None, grads.bias is not None
         # a sparse gamma trains its first k channels; the kernel computes all C (a cheap sum), the update
@@ -236,7 +242,7 @@ def backward_op(
         db = grads.bias if need_db else EMPTY1
         need_dx = dx is not None
         gy2, x2 = gy.reshape(-1, c), x.reshape(-1, c) if need_dg or (need_dx and training) else EMPTY2
-        dx2 = dx.reshape(-1, c) if need_dx else EMPTY2
+        dx2 = dx.reshape(-1, c) if dx is not None else EMPTY2
         if not (need_dx or need_dg or need_db):
             return calls, 0, 0
         if saved is not None:
@@ -249,7 +255,24 @@ def backward_op(
         return calls, 0, 0
     if all(d is None for d in dxs):
         return calls, 0, 0
-    if kind in ("relu", "relu6"):
+    if kind == "mul":  # x: the first operand; saved: the second
+        a3, b3 = _mul_views(x, saved)
+        need_a, need_b = dxs[0] is not None, dxs[1] is not None
+        da3 = dxs[0].reshape(a3.shape) if dxs[0] is not None else np.zeros((0, 0, 0), F32)
+        db3 = dxs[1].reshape(b3.shape) if dxs[1] is not None else np.zeros((0, 0, 0), F32)
+        g3 = gy.reshape(a3.shape)
+        calls.append(lambda: _mul_backward(g3, a3, b3, need_a, need_b, da3, db3))
+        return calls, 0, 0
+    if kind in ("flatten", "dropout", "add"):
+        for target in dxs:
+            if target is not None and not np.shares_memory(target, gy):
+                calls.append(partial(np.copyto, target, gy.reshape(target.shape)))
+        return calls, 0, 0
+    if dx is None:
+        return calls, 0, 0
+    if kind in ("relu", "relu6", "maxpool") and saved is None:
+        raise ValueError(f"the backward of {kind} layer {node.name!r} needs the mask its forward saved")
+    if kind in ("relu", "relu6") and saved is not None:
         g1, m1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
         calls.append(lambda: _mask_backward(g1, m1, d1))
     elif kind == "leaky_relu":
@@ -268,22 +291,10 @@ def backward_op(
         calls.append(lambda: _max_backward(gy, saved, dx))
     elif kind == "avgpool":
         geo = _pool_geometry(node)
-        include_pad = node.layer.count_include_pad
+        include_pad = node.layer_as(AvgPool).count_include_pad
         calls.append(lambda: _avg(gy, *geo, include_pad, False, dx))
     elif kind == "global_avg_pool":
         calls.append(lambda: _global_avg_backward(gy, dx))
-    elif kind == "mul":  # x: the first operand; saved: the second
-        a3, b3 = _mul_views(x, saved)
-        need_a, need_b = dxs[0] is not None, dxs[1] is not None
-        da3 = dxs[0].reshape(a3.shape) if need_a else np.zeros((0, 0, 0), F32)
-        db3 = dxs[1].reshape(b3.shape) if need_b else np.zeros((0, 0, 0), F32)
-        g3 = gy.reshape(a3.shape)
-        calls.append(lambda: _mul_backward(g3, a3, b3, need_a, need_b, da3, db3))
-    elif kind in ("flatten", "dropout", "add"):
-        for target in dxs:
-            if target is not None and not np.shares_memory(target, gy):
-                src = gy.reshape(target.shape)
-                calls.append(lambda t=target, s=src: np.copyto(t, s))
     else:
         raise ValueError(f"no backward kernel for layer kind {kind!r}")
     return calls, 0, 0
@@ -316,7 +327,7 @@ def _weighted_backward(
     if geo is None or geo.path == "pointwise":
         x2 = x.reshape(rows, -1) if k else EMPTY2
         w2 = w.reshape(-1, c_out)
-        if k:
+        if k and grads.weight is not None:
             dw2 = grads.weight.reshape(-1, c_out)
             calls.append(lambda: weight_grad(x2, gy2, k, dw2))
         if dx is not None:

@@ -31,6 +31,7 @@ from workloads.layers import (
     INPUT_KEEPING_KINDS,
     MASK_KINDS,
     OUTPUT_KEEPING_KINDS,
+    Conv2d,
 )
 from workloads.plan import LayerTraining, TrainingPlan
 from workloads.step_program import (
@@ -225,10 +226,11 @@ class _Lowering:
 
     def _workspace(self, node: Node, action: str = "forward") -> str | None:
         """Partial im2col buffer of a standard convolution: two columns (the CMSIS-NN scheme)."""
-        if node.kind != "conv2d" or node.layer.is_depthwise or node.layer.is_pointwise():
+        layer = node.layer
+        if not isinstance(layer, Conv2d) or layer.is_depthwise or layer.is_pointwise():
             return None
-        kh, kw = node.layer.kernel
-        column = kh * kw * node.input_shapes[0][2] // node.layer.groups
+        kh, kw = layer.kernel
+        column = kh * kw * node.input_shapes[0][2] // layer.groups
         element = 2 if self.plan.precision == "int8" and action == "forward" else 4
         return self.tensor(f"ws:{action}:{node.name}", 2 * column * element, "workspace", node.name)
 

@@ -60,7 +60,7 @@ class TrainState:
         self.macs_by_phase = dict.fromkeys(PHASES, 0)
         self.grads: dict[str, ParamGrads] = {}
         self.optimizer_state: dict[str, list[np.ndarray]] = {}
-        self._programs: dict[int, CompiledStep] = {}
+        self._programs: dict[int, CompiledStep | SplitStep] = {}
         self.update_calls: list[Call] = []
         self.update_count = 0
         # which nodes get an output gradient: the lowering decides, for the cost side and the kernels alike
@@ -157,7 +157,9 @@ class CompiledStep:
     ) -> None:
         graph = network.graph
         self.network, self.batch, self.state = network, batch, state
-        self.grads = grads if grads is not None or state is None else state.grads
+        self.grads: dict[str, ParamGrads] = (
+            grads if grads is not None else state.grads if state is not None else {}
+        )
         gradient_nodes = state.gradient_nodes if state is not None else frozenset()
         needs_grad = {n.name: n.name in gradient_nodes for n in graph}
         ws_size = max([conv_workspace_elements(n, batch) for n in graph] + [1])
@@ -271,6 +273,8 @@ class CompiledStep:
 
     def run_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One training step on ``(x, y)``; returns the mean loss of the batch."""
+        if self.state is None:
+            raise RuntimeError("a step program built without a TrainState runs forward only")
         self.load_labels(y)
         loss = self.forward_backward(x)
         self.state.finish_step(self.macs, self.batch)

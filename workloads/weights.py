@@ -20,6 +20,7 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import Graph, Node
+from workloads.layers import BatchNorm, Conv2d, Dense
 
 Weights = dict[str, dict[str, np.ndarray]]
 
@@ -27,19 +28,20 @@ Weights = dict[str, dict[str, np.ndarray]]
 def param_shapes(node: Node) -> dict[str, tuple[int, ...]]:
     """The parameter arrays ``node`` owns and their shapes (empty for layers without parameters)."""
     layer = node.layer
-    if node.kind == "conv2d":
+    shapes: dict[str, tuple[int, ...]]
+    if isinstance(layer, Conv2d):
         kh, kw = layer.kernel
         c_in = node.input_shapes[0][2]
         shapes = {"weight": (kh, kw, c_in // layer.groups, layer.out_channels)}
         if layer.bias:
             shapes["bias"] = (layer.out_channels,)
         return shapes
-    if node.kind == "dense":
+    if isinstance(layer, Dense):
         shapes = {"weight": (node.input_shapes[0][0], layer.units)}
         if layer.bias:
             shapes["bias"] = (layer.units,)
         return shapes
-    if node.kind == "batchnorm":
+    if isinstance(layer, BatchNorm):
         c = node.input_shapes[0][-1]
         return {key: (c,) for key in ("gamma", "beta", "mean", "var")}
     return {}
@@ -122,7 +124,9 @@ def save_weights(path: str | Path, weights: Mapping[str, Mapping[str, np.ndarray
     }
     try:
         with open(path, "wb") as handle:
-            np.savez(handle, **flat)
+            # numpy's stub checks every ``**kwds`` value against ``allow_pickle: bool``; the keys here
+            # all hold a "/" so none is that keyword (and numpy 1.26 has no such keyword to pass)
+            np.savez(handle, **flat)  # type: ignore[arg-type]
     except OSError as exc:
         raise WorkloadError(str(path), "weights file", str(path), f"a writable path ({exc})") from None
 

@@ -31,6 +31,7 @@ from math import prod
 
 from hw_models.cores import CoreCostTable, KernelCost
 from hw_models.device import Device, OperatingPoint
+from workloads.layers import Conv2d
 from workloads.step_program import StepProgram, Task, stored_param_bytes
 
 _ELEMENTWISE = frozenset(
@@ -58,7 +59,7 @@ def kernel_class(task: Task, program: StepProgram) -> str | None:
     if task.action == "update":
         return "update"
     node = program.graph[task.layer]
-    if node.kind == "conv2d":
+    if isinstance(node.layer, Conv2d):
         if node.layer.is_depthwise:
             return "depthwise"
         return "pointwise" if node.layer.is_pointwise() else "conv"

@@ -152,7 +152,9 @@ def _drive(run: LifeRun) -> None:
     while run.end_cause is None:
         if run.resume_due:
             run.resume_due = False
-            samples, step = run.resume  # type: ignore[misc]
+            if run.resume is None:
+                raise RuntimeError("a resume was due with no interrupted session to resume")
+            samples, step = run.resume
             run.run_session(samples, step)
             continue
         due = run.trigger_tick()
@@ -235,7 +237,7 @@ def _jump_cycles(run: LifeRun, history: list[dict]) -> bool:
 
     def ok(x: tuple[float, ...]) -> bool:
         y = run.replay(x, items)
-        return y is not None and run.supply.with_vector(y).state_of_charge >= gate
+        return y is not None and run.cell_supply().with_vector(y).state_of_charge >= gate
 
     done = jump.first_failure(f, x0, ok, limit)
     if done < 1:

@@ -34,7 +34,8 @@ def thin(points: list[tuple[float, float]], limit: int = TIMELINE_POINTS) -> lis
     if len(points) <= limit:
         return list(points)
     t0, t1 = points[0][0], points[-1][0]
-    out, i = [], 0
+    out: list[tuple[float, float]] = []
+    i = 0
     for n in range(limit):
         target = t0 + (t1 - t0) * n / (limit - 1)
         while i < len(points) - 1 and points[i][0] < target:

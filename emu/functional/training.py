@@ -17,8 +17,11 @@ import numpy as np
 
 from emu.scenario.scenario import Scenario
 from emu.scenario.train import TrainSettings
+from workloads.plan import TrainingPlan
 
-PRETRAIN_PLAN = {"update": "full", "optimizer": "sgd-momentum", "batch_size": 32, "learning_rate": 0.05}
+PRETRAIN_PLAN = TrainingPlan(
+    update="full", optimizer="sgd-momentum", batch_size=32, learning_rate=0.05, source="pretraining"
+)
 """How pretraining runs: full fp32 training with SGD and momentum (not the device's plan)."""
 CALIBRATION_SAMPLES = 128
 """int8: device samples whose fp32 activation ranges set the activation scales."""
@@ -151,7 +154,6 @@ def train(
     """
     from workloads.datasets import load_dataset
     from workloads.network import Network
-    from workloads.plan import TrainingPlan
     from workloads.weights import load_weights
 
     settings = TrainSettings.from_scenario(
@@ -170,6 +172,7 @@ def train(
     rng = np.random.default_rng(settings.seed)
     pretrain_epochs_run = 0
     model_weights = scenario.settings.get("model", {}).get("weights")
+    start: Mapping[str, Mapping[str, np.ndarray]]
     if settings.weights is not None:
         start = load_weights(settings.weights, graph)
     elif model_weights is not None:
@@ -179,9 +182,9 @@ def train(
     else:
         base = Network(graph, seed=settings.seed)
         # pretraining learns the batch-norm running statistics; the device's fine-tuning keeps them frozen
-        pretrain = base.trainer(TrainingPlan(**PRETRAIN_PLAN, source="pretraining"), batchnorm="train")
+        pretrain = base.trainer(PRETRAIN_PLAN, batchnorm="train")
         for epoch in range(settings.pretrain_epochs):
-            loss = _epoch(base, pretrain, data.pretrain, PRETRAIN_PLAN["batch_size"], rng)
+            loss = _epoch(base, pretrain, data.pretrain, PRETRAIN_PLAN.batch_size, rng)
             if progress is not None:
                 progress("pretrain", epoch + 1, settings.pretrain_epochs, loss)
         pretrain_epochs_run = settings.pretrain_epochs
@@ -189,7 +192,7 @@ def train(
     device = data.device.head(settings.samples)
     imported_scales = scenario.quantization if start is scenario.weights else None
     net = Network(graph, start, precision=plan.precision, quantization=imported_scales)
-    if plan.precision == "int8" and not net.quant.calibrated:  # imported files may leave some scales out
+    if net.quant is not None and not net.quant.calibrated:  # imported files may leave some scales out
         net.calibrate([device.x[i : i + 32] for i in range(0, min(len(device), CALIBRATION_SAMPLES), 32)])
     score_pretrain = _score(net, data.pretrain)
     score_before = _score(net, data.test)
