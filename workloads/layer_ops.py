@@ -33,7 +33,15 @@ from workloads.kernels.multiply import _mul_backward, _mul_forward
 from workloads.kernels.norm import _backward as _bn_backward
 from workloads.kernels.norm import _batch_stats, _frozen_backward, _invstd, _normalise
 from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
-from workloads.layers import AvgPool, Conv2d, MaxPool
+from workloads.layers import (
+    MASK_KINDS,
+    OUTPUT_KEEPING_KINDS,
+    AvgPool,
+    Conv2d,
+    HardSigmoid,
+    LeakyReLU,
+    MaxPool,
+)
 
 Call = Callable[[], None]
 F32 = np.float32
@@ -147,7 +155,7 @@ def forward_op(
         m1 = NO_MASK if saved is None else saved.reshape(-1)
         return (lambda: _clamp_forward(x1, 0.0, hi, y1, m1)), 0
     if kind == "leaky_relu":
-        alpha = F32(node.layer.alpha)
+        alpha = F32(node.layer_as(LeakyReLU).alpha)
         x1, y1 = x.reshape(-1), y.reshape(-1)
         m1 = NO_MASK if saved is None else saved.reshape(-1)
         return (lambda: _leaky_forward(x1, alpha, y1, m1)), 0
@@ -157,9 +165,9 @@ def forward_op(
         window = _pool_geometry(node)
         return (lambda: _max_forward(x, *window, y, saved)), 0
     if kind == "avgpool":
-        geo = _pool_geometry(node)
+        window = _pool_geometry(node)
         include_pad = node.layer_as(AvgPool).count_include_pad
-        return (lambda: _avg(x, *geo, include_pad, True, y)), 0
+        return (lambda: _avg(x, *window, include_pad, True, y)), 0
     if kind == "global_avg_pool":
         return (lambda: _global_avg(x, y)), 0
     if kind == "add":
@@ -177,7 +185,8 @@ def _gate_forward(node: Node, x1: np.ndarray, y1: np.ndarray, saved: np.ndarray 
         return lambda: _sigmoid_forward(x1, y1)
     if node.kind == "hard_swish":
         return lambda: _hard_swish_forward(x1, y1)
-    alpha, beta = F32(node.layer.alpha), F32(node.layer.beta)
+    layer = node.layer_as(HardSigmoid)
+    alpha, beta = F32(layer.alpha), F32(layer.beta)
     m1 = NO_MASK if saved is None else saved.reshape(-1)
     return lambda: _hard_sigmoid_forward(x1, alpha, beta, y1, m1)
 
@@ -256,6 +265,8 @@ def backward_op(
     if all(d is None for d in dxs):
         return calls, 0, 0
     if kind == "mul":  # x: the first operand; saved: the second
+        if saved is None:
+            raise ValueError(f"the backward of mul layer {node.name!r} needs the operand its forward kept")
         a3, b3 = _mul_views(x, saved)
         need_a, need_b = dxs[0] is not None, dxs[1] is not None
         da3 = dxs[0].reshape(a3.shape) if dxs[0] is not None else np.zeros((0, 0, 0), F32)
@@ -270,19 +281,21 @@ def backward_op(
         return calls, 0, 0
     if dx is None:
         return calls, 0, 0
-    if kind in ("relu", "relu6", "maxpool") and saved is None:
-        raise ValueError(f"the backward of {kind} layer {node.name!r} needs the mask its forward saved")
+    if saved is None and kind in MASK_KINDS | OUTPUT_KEEPING_KINDS | {"maxpool"}:
+        raise ValueError(f"the backward of {kind} layer {node.name!r} needs what its forward saved")
     if kind in ("relu", "relu6") and saved is not None:
         g1, m1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
         calls.append(lambda: _mask_backward(g1, m1, d1))
-    elif kind == "leaky_relu":
-        g1, m1, d1, alpha = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1), F32(node.layer.alpha)
+    elif kind == "leaky_relu" and saved is not None:
+        g1, m1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
+        alpha = F32(node.layer_as(LeakyReLU).alpha)
         calls.append(lambda: _leaky_mask_backward(g1, m1, alpha, d1))
-    elif kind == "sigmoid":  # saved: the forward output
+    elif kind == "sigmoid" and saved is not None:  # saved: the forward output
         g1, y1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
         calls.append(lambda: _sigmoid_backward(g1, y1, d1))
-    elif kind == "hard_sigmoid":
-        g1, m1, d1, alpha = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1), F32(node.layer.alpha)
+    elif kind == "hard_sigmoid" and saved is not None:
+        g1, m1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
+        alpha = F32(node.layer_as(HardSigmoid).alpha)
         calls.append(lambda: _hard_sigmoid_mask_backward(g1, m1, alpha, d1))
     elif kind == "hard_swish":
         g1, x1, d1 = gy.reshape(-1), x.reshape(-1), dx.reshape(-1)
@@ -290,9 +303,9 @@ def backward_op(
     elif kind == "maxpool":
         calls.append(lambda: _max_backward(gy, saved, dx))
     elif kind == "avgpool":
-        geo = _pool_geometry(node)
+        window = _pool_geometry(node)
         include_pad = node.layer_as(AvgPool).count_include_pad
-        calls.append(lambda: _avg(gy, *geo, include_pad, False, dx))
+        calls.append(lambda: _avg(gy, *window, include_pad, False, dx))
     elif kind == "global_avg_pool":
         calls.append(lambda: _global_avg_backward(gy, dx))
     else:

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from math import ceil
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -149,6 +149,15 @@ class Converter:
         if name in self.consts:
             raise self.fail(node, f"input {i}", name, "a computed tensor, not a constant")
         raise self.fail(node, f"input {i}", name, "a tensor computed by an earlier node")
+
+    @overload
+    def const(self, node: Any, i: int) -> np.ndarray: ...
+
+    @overload
+    def const(self, node: Any, i: int, required: Literal[True]) -> np.ndarray: ...
+
+    @overload
+    def const(self, node: Any, i: int, required: bool) -> np.ndarray | None: ...
 
     def const(self, node: Any, i: int, required: bool = True) -> np.ndarray | None:
         """Input ``i`` as a constant (None for an absent optional input)."""

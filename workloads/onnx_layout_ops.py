@@ -52,7 +52,10 @@ def relu(cv: Converter, node: Any) -> None:
 
 
 def clip(cv: Converter, node: Any) -> None:
-    activation(cv, node, _CLIPS[clip_range(node, cv.consts)]())
+    bounds = clip_range(node, cv.consts)
+    if bounds not in _CLIPS:
+        raise cv.fail(node, "min, max", bounds, "constant bounds of a ReLU (0, inf) or ReLU6 (0, 6)")
+    activation(cv, node, _CLIPS[bounds]())
 
 
 def _pool(cv: Converter, node: Any, kind: type) -> None:
@@ -157,8 +160,9 @@ def transpose(cv: Converter, node: Any) -> None:
     v = cv.act(node, 0)
     rank = v.spatial + 2 if len(v.shape) == 3 else 2
     perm = list(range(rank))[::-1] if perm is None else list(perm)
-    if rank == 4 and not v.squeezed and sorted(perm) == [0, 1, 2, 3] and perm[0] == 0:
-        cv.through(node, v, axes=tuple(v.axes[p] for p in perm))
+    if rank == 4 and not v.squeezed and v.axes is not None and sorted(perm) == [0, 1, 2, 3] and perm[0] == 0:
+        axes = v.axes
+        cv.through(node, v, axes=tuple(axes[p] for p in perm))
         return
     if perm == list(range(rank)):
         cv.through(node, v)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from workloads.layers import Add, BatchNorm, Conv2d, Dense, Mul
+from workloads.layers import Add, BatchNorm, Conv2d, Dense, Layer, Mul
 from workloads.onnx_convert import NCHW, Converter, Value, attributes
 from workloads.onnx_quant import QuantParams, channel_scale, dequantize
 
@@ -120,7 +120,7 @@ def mul(cv: Converter, node: Any) -> None:
         a, b = b, a
     same = a.shape == b.shape and (a.axes, a.squeezed, a.spatial) == (b.axes, b.squeezed, b.spatial)
     same = same and (a.order is None) == (b.order is None)
-    same = same and (a.order is None or np.array_equal(a.order, b.order))
+    same = same and (a.order is None or (b.order is not None and np.array_equal(a.order, b.order)))
     gate = (
         len(a.shape) == 3
         and a.axes == NCHW
@@ -204,7 +204,7 @@ def batchnorm(cv: Converter, node: Any) -> None:
         bias = tensors.get("bias", np.zeros(channels)).astype(np.float64)
         tensors["weight"] = (tensors["weight"].astype(np.float64) * s).astype(np.float32)
         tensors["bias"] = ((bias - mean) * s + beta).astype(np.float32)
-        draft.layer = replace(draft.layer, bias=True)
+        draft.layer = _with_bias(draft.layer)
         if draft.name in cv.quant:  # the int8 weights are unchanged; their scales absorb |s|
             entry = cv.quant[draft.name]
             entry["w_scale"] = (entry["w_scale"] * np.abs(s)).astype(np.float32)
@@ -243,7 +243,7 @@ def add(cv: Converter, node: Any) -> None:
     tensors = cv.weights[draft.name]
     old = tensors.get("bias", np.zeros(size)).astype(np.float64)
     tensors["bias"] = (old + _bias(cv, node, c, size)).astype(np.float32)
-    draft.layer = replace(draft.layer, bias=True)
+    draft.layer = _with_bias(draft.layer)
     cv.values[node.output[0]] = replace(v, exclusive=True)
 
 
@@ -258,3 +258,10 @@ PARAM_OPS: dict[str, Callable[[Converter, Any], None]] = {
     "Mul": mul,
 }
 """Converters of the ONNX operators that carry (or fold into) parameters."""
+
+
+def _with_bias(layer: Layer) -> Layer:
+    """A convolution or dense layer that now has a bias (a folded batch-norm or Add gave it one)."""
+    if not isinstance(layer, Conv2d | Dense):
+        raise TypeError(f"only a conv2d or dense layer takes a folded bias, not {layer.kind}")
+    return replace(layer, bias=True)

@@ -187,7 +187,7 @@ class CompiledStep:
             relu = fused_by_bn.get(node.name)
             y = np.empty(shape, F32)
             act[relu or node.name] = y
-            keep = None
+            keep: np.ndarray | None = None
             if relu is not None:
                 keep = np.empty(shape, np.bool_) if needs_grad[node.name] else None
             elif node.kind in MASK_KINDS and any(needs_grad[i] for i in node.inputs):

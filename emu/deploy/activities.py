@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from emu.scenario.deployment import DeploymentSettings
 from emu.scenario.scenario import Scenario
@@ -57,6 +57,14 @@ class Activity:
         return Activity(
             self.name, self.duration_s * n, self.energy_j * n, tuple((k, v * n) for k, v in self.tally)
         )
+
+
+Piece = tuple[Literal["piece"], Activity]
+"""One activity the cycle carried."""
+TickStretch = tuple[Literal["ticks"], tuple[Activity, ...], int]
+"""A stretch of ``n`` identical ticks (sleep, inference) the cycle jumped over."""
+CycleItem = Piece | TickStretch
+"""What a cycle carried, in order, for the cycle jump to replay."""
 
 
 def activity(

@@ -46,6 +46,12 @@ def probe(f: Callable[[Vector], Vector | None], x0: Vector, scale: Vector) -> Af
     return m, v
 
 
+def probe_scale(x: Vector) -> Vector:
+    """Probe steps for every coordinate: the size of the whole state (one scale for the wells of KiBaM)."""
+    total = sum(abs(v) for v in x) or 1.0
+    return (total,) * len(x)
+
+
 def compose(second: Affine, first: Affine) -> Affine:
     """``second`` after ``first``."""
     (m2, v2), (m1, _v1) = second, first

@@ -230,7 +230,7 @@ def _jump_cycles(run: LifeRun, history: list[dict]) -> bool:
                 limit = min(limit, (run.endurance - 1 - run.wear[sector]) // rate)
     if limit < 1:
         return False
-    f = jump.probe(lambda x: run.replay(x, items), x0, run.scale(x0))
+    f = jump.probe(lambda x: run.replay(x, items), x0, jump.probe_scale(x0))
     if f is None:
         return False
     gate = run.dep.train_min_soc

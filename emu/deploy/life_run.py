@@ -19,10 +19,17 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Literal
 
 from emu.deploy import jump
-from emu.deploy.activities import Activity, SessionCost, flat_activity, phase_key, session_cost, tick_tally
+from emu.deploy.activities import (
+    Activity,
+    CycleItem,
+    SessionCost,
+    flat_activity,
+    phase_key,
+    session_cost,
+    tick_tally,
+)
 from emu.deploy.store_batch import StoreBatch
 from emu.deploy.store_ticks import mean_ticks
 from emu.deploy.supplies import CellSupply, StoreSupply
@@ -30,13 +37,6 @@ from emu.memory.checkpoint_area import CheckpointArea
 from emu.scenario.checkpoint import CheckpointSettings
 from emu.scenario.deployment import DeploymentSettings
 from emu.scenario.scenario import Scenario
-
-Piece = tuple[Literal["piece"], Activity]
-"""One activity the cycle carried."""
-TickStretch = tuple[Literal["ticks"], tuple[Activity, ...], int]
-"""A stretch of ``n`` identical ticks (sleep, inference) the cycle jumped over."""
-CycleItem = Piece | TickStretch
-"""What a cycle carried, in order, for the cycle jump to replay."""
 
 
 class LifeRun:
@@ -182,7 +182,7 @@ class LifeRun:
             return 0
         unit = (self.sleep_act(self.period_s - self.inference.duration_s), self.inference)
         if self.tick_map is None:
-            self.tick_map = jump.probe(lambda x: self.replay(x, unit), x0, self.scale(x0))
+            self.tick_map = jump.probe(lambda x: self.replay(x, unit), x0, jump.probe_scale(x0))
         if self.tick_map is None:
             return 0
         done = jump.first_failure(self.tick_map, x0, lambda x: self.replay(x, unit) is not None, n)
@@ -214,18 +214,8 @@ class LifeRun:
         self.brownout("sleep")
         return n if self.end_cause else done.ticks
 
-    def scale(self, x: tuple[float, ...]) -> tuple[float, ...]:
-        total = sum(abs(v) for v in x) or 1.0
-        return (total,) * len(x)
-
     def cell_supply(self) -> CellSupply:
-        """The supply, which the exact jumps need to be a cell (storage takes store_ticks and store_batch).
-
-        Raises
-        ------
-        TypeError
-            If the supply is storage: a jump was tried where it does not apply, a bug.
-        """
+        """The supply, which the exact jumps need to be a cell (TypeError, a bug, if it is storage)."""
         if not isinstance(self.supply, CellSupply):
             raise TypeError("the exact jumps apply to a cell supply, not to harvesting storage")
         return self.supply
@@ -239,17 +229,7 @@ class LifeRun:
         except ValueError:  # a state no cell can be in (beyond full or empty)
             return None
         for item in items:
-            if isinstance(item, Activity):
-                c = supply.carry(0.0, item.duration_s, item.power_w)
-                if c.failed:
-                    return None
-                supply = c.supply
-            elif item[0] == "piece":
-                c = supply.carry(0.0, item[1].duration_s, item[1].power_w)
-                if c.failed:
-                    return None
-                supply = c.supply
-            else:
+            if not isinstance(item, Activity) and item[0] == "ticks":
                 _, unit, n = item
                 y = supply.vector()
                 if y is None or self.tick_map is None or self.replay(y, unit) is None:
@@ -258,6 +238,12 @@ class LifeRun:
                 if self.replay(y, unit) is None:
                     return None
                 supply = supply.with_vector(jump.apply(self.tick_map, y))
+                continue
+            act = item if isinstance(item, Activity) else item[1]
+            c = supply.carry(0.0, act.duration_s, act.power_w)
+            if c.failed:
+                return None
+            supply = c.supply
         return supply.vector()
 
     def advance(

@@ -313,7 +313,12 @@ def main() -> None:
             )
         for row in result.rows:
             held = []
-            for mode, name in (("row", "leave-one-out"), ("board", "board-out"), ("engine", "engine-out")):
+            modes: tuple[tuple[HeldOut, str], ...] = (
+                ("row", "leave-one-out"),
+                ("board", "board-out"),
+                ("engine", "engine-out"),
+            )
+            for mode, name in modes:
                 predicted = row.held_out(mode)[0]
                 pct = None if predicted is None else 100 * (predicted / row.measured_cycles - 1)
                 held.append(f"{name} " + (f"{pct:+7.1f} %" if pct is not None else "    n/a"))

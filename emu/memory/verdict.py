@@ -110,7 +110,8 @@ def _candidates(plan: TrainingPlan) -> list[tuple[Changes, TrainingPlan]]:
     updates = (
         [("update", u) for u in ("bias", "last:1")] if plan.update not in ("none", "bias", "last:1") else []
     )
-    options: list[Changes] = [(c,) for c in cheap] + [(u,) for u in updates]
+    options: list[Changes] = [(c,) for c in cheap]
+    options += [(u,) for u in updates]
     if plan.trains:
         options.append((("update", "none"),))
     if len(cheap) > 1:
