@@ -9,7 +9,6 @@ file, the dotted field, the value and what is allowed.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from hw_models.checks import closest
 from hw_models.device import CoreSpec, Device, DmaSpec, MemoryBank, OperatingPoint, SleepState
 from hw_models.errors import SpecError
 from hw_models.flash import FlashSpec
+from hw_models.input_file import read_toml
 from hw_models.toml_table import TomlTable
 
 __all__ = ["battery_names", "device_names", "load_battery", "load_device"]
@@ -25,6 +25,10 @@ __all__ = ["battery_names", "device_names", "load_battery", "load_device"]
 _DATA = Path(__file__).parent / "data"
 _DEVICES = _DATA / "devices"
 _BATTERIES = _DATA / "batteries"
+
+MAX_SECTORS = 1 << 20
+"""Sectors a flash may have in all its groups: the layout keeps one entry per sector, and a million
+4 KiB sectors is already 4 GiB (no microcontroller's flash comes near it)."""
 
 
 def device_names() -> list[str]:
@@ -94,14 +98,7 @@ def _resolve(name_or_path: str | Path, folder: Path, what: str) -> tuple[Path, b
 
 
 def _parse(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(str(path), "(file)", "<not TOML>", f"must be valid TOML: {err}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(
-            str(path), "(file)", "<unreadable>", f"must be a readable UTF-8 file: {err}"
-        ) from None
+    return read_toml(path, "TOML data file")
 
 
 def _build(cls: type, table: TomlTable, **fields: Any) -> Any:
@@ -155,7 +152,7 @@ def _core(t: TomlTable) -> CoreSpec:
         "family": t.text("family"),
         "has_fpu": t.flag("has_fpu"),
         "has_dsp_simd": t.flag("has_dsp_simd"),
-        "cores": t.count("cores"),
+        "cores": t.count("cores", maximum=1024),
     }
     t.finish()
     return _build(CoreSpec, t, **fields)
@@ -217,7 +214,9 @@ def _flash(t: TomlTable) -> tuple[int, FlashSpec]:
     sizes: list[int] = []
     times: list[float] = []
     for g in groups:
-        count = g.count("count")
+        count = g.count("count", maximum=MAX_SECTORS)
+        if len(sizes) + count > MAX_SECTORS:
+            raise g.error("count", count, f"must keep the flash at {MAX_SECTORS:,} sectors or fewer in all")
         sector = g.quantity("size", "size", integer=True)
         own_time = g.quantity("erase_time", "time", required=erase_time is None and erasable)
         g.finish()
