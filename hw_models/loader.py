@@ -17,7 +17,7 @@ from hw_models.checks import closest
 from hw_models.device import CoreSpec, Device, DmaSpec, MemoryBank, OperatingPoint, SleepState
 from hw_models.errors import SpecError
 from hw_models.flash import FlashSpec
-from hw_models.input_file import read_toml
+from hw_models.input_file import check_input_file, read_toml
 from hw_models.toml_table import TomlTable
 
 __all__ = ["battery_names", "device_names", "load_battery", "load_device"]
@@ -85,9 +85,9 @@ def _resolve(name_or_path: str | Path, folder: Path, what: str) -> tuple[Path, b
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or "/" in text or "\\" in text or text.endswith(".toml"):
         path = Path(name_or_path)
-        if not path.is_file():
+        if not path.exists():
             raise SpecError(text, "(file)", text, f"no such {what} file")
-        return path, False
+        return check_input_file(path, f"{what} file"), False
     names = sorted((p.stem for p in folder.glob("*.toml")), key=str.lower)
     by_lower = {n.lower(): n for n in names}
     if text.lower() not in by_lower:

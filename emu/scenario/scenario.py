@@ -20,7 +20,7 @@ from emu.scenario.session import SESSION_KEYS
 from emu.scenario.supply import SUPPLY_KEYS
 from hw_models.device import Device
 from hw_models.errors import SpecError
-from hw_models.input_file import read_toml
+from hw_models.input_file import check_input_file, read_toml
 from hw_models.loader import load_device
 from workloads.errors import did_you_mean
 from workloads.graph import Graph
@@ -156,6 +156,8 @@ def load_model(name_or_path: str, source: str = "model", **options: Any) -> tupl
     """
     suffix = next((s for s in MODEL_FILE_SUFFIXES if str(name_or_path).endswith(s)), None)
     if suffix is not None:
+        if Path(name_or_path).exists():  # a missing file is the importer's message, with its suffix
+            check_input_file(name_or_path, f"{suffix} model file")
         if options:
             raise ScenarioError(
                 source, f"model.{next(iter(options))}", options, f"no options for a {suffix} model file"
