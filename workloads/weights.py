@@ -20,6 +20,7 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import Graph, Node
+from workloads.output_file import atomic_write
 
 Weights = dict[str, dict[str, np.ndarray]]
 
@@ -120,11 +121,7 @@ def save_weights(path: str | Path, weights: Mapping[str, Mapping[str, np.ndarray
     flat = {
         f"{layer}/{param}": np.asarray(a) for layer, params in weights.items() for param, a in params.items()
     }
-    try:
-        with open(path, "wb") as handle:
-            np.savez(handle, **flat)
-    except OSError as exc:
-        raise WorkloadError(str(path), "weights file", str(path), f"a writable path ({exc})") from None
+    atomic_write(path, lambda handle: np.savez(handle, **flat), "weights file")
 
 
 def load_weights(path: str | Path, graph: Graph) -> Weights:

@@ -114,6 +114,7 @@ def train(
     """
     from workloads.datasets import load_dataset
     from workloads.network import Network
+    from workloads.output_file import check_output_path
     from workloads.plan import TrainingPlan
     from workloads.weights import load_weights
 
@@ -128,6 +129,8 @@ def train(
         weights_out=weights_out,
         shift=shift,
     )
+    if settings.weights_out is not None:  # before the training, not after it: fail in a second, not an hour
+        check_output_path(settings.weights_out, "train.weights_out")
     graph, plan = scenario.model, scenario.plan
     data = load_dataset(settings.dataset, graph, settings.seed, settings.shift)
     rng = np.random.default_rng(settings.seed)
