@@ -16,7 +16,7 @@ from typing import Any
 
 from emu.errors import ScenarioError
 
-__all__ = ["MAX_DEPTH", "NUMERIC_FIELDS", "NumberRange", "check_scenario_values"]
+__all__ = ["MAX_DEPTH", "NUMERIC_FIELDS", "NumberRange", "check_field", "check_scenario_values"]
 
 MAX_DEPTH = 6
 """Tables and arrays nested deeper than this (``plan.sparse_weights`` is 2 deep) are not a scenario."""
@@ -57,7 +57,8 @@ class NumberRange:
         left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
         unit = f" {self.unit}" if self.unit else ""
         label = " (or a label)" if self.text else ""
-        return f"{kind} in {left}{self.low:g}, {self.high:g}{right}{unit}{label}"
+        low, high = (f"{int(b):,}" if self.integer else f"{b:g}" for b in (self.low, self.high))
+        return f"{kind} in {left}{low}, {high}{right}{unit}{label}"
 
     def admits(self, value: Any) -> bool:
         """Whether ``value`` is in range and of the right kind (strings are the section's business)."""
@@ -146,15 +147,20 @@ def check_scenario_values(data: dict[str, Any], source: str) -> None:
     ScenarioError
         Naming the source, the dotted field, the value and what is allowed.
     """
-    for dotted, limits in NUMERIC_FIELDS.items():
+    for dotted in NUMERIC_FIELDS:
         section, key = dotted.split(".")
         table = data.get(section)
-        if not isinstance(table, dict) or key not in table or table[key] is None:
-            continue
-        value = table[key]
-        if not limits.admits(value):
-            raise ScenarioError(source, dotted, value, limits.allowed())
+        if isinstance(table, dict) and table.get(key) is not None:
+            check_field(source, dotted, table[key])
     _walk(data, "", 0, source)  # the rest: the keys above first, for their ranges in the message
+
+
+def check_field(source: str, dotted: str, value: Any) -> None:
+    """Check one value of :data:`NUMERIC_FIELDS` (for values that arrive outside a scenario's tables,
+    such as the keyword arguments of :func:`emu.train`)."""
+    limits = NUMERIC_FIELDS[dotted]
+    if not limits.admits(value):
+        raise ScenarioError(source, dotted, value, limits.allowed())
 
 
 def _walk(value: Any, path: str, depth: int, source: str) -> None:

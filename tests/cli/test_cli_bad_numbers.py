@@ -32,7 +32,7 @@ def one_line_error(result, *needles: str) -> None:
         ("memory.reserved_sram_kib=nan", ("memory.reserved_sram_kib", "nan", "KiB")),
         ("supply.latitude_deg=true", ("supply.latitude_deg", "True", "[-90, 90]")),
         ("session.sleep_s=-inf", ("session.sleep_s", "-inf", "[0,")),
-        ("checkpoint.slots=1000000000", ("checkpoint.slots", "1000000000", "[1, 4096]")),
+        ("checkpoint.slots=1000000000", ("checkpoint.slots", "1000000000", "[1, 4,096]")),
         ("plan.sparse_weights={dense_0=nan}", ("plan.sparse_weights.dense_0", "nan", "finite")),
     ],
 )
@@ -85,3 +85,18 @@ def test_device_numbers_are_checked_in_the_loader(cli, tmp_path, old, new, needl
 )
 def test_a_set_value_cannot_smuggle_a_second_key(cli, assignment):
     one_line_error(cli(*PLAN, "--set", assignment), "--set", "one line")
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (
+            ("train", "-d", "nrf52840", "-m", "mlp", "--epochs", "1000000000000"),
+            ("train.epochs", "1,000,000"),
+        ),
+        (("lifetime", "-d", "nrf52840", "-m", "mlp", "--horizon", "1000000y"), ("--horizon", "100y")),
+        (("run", "-d", "nrf52840", "-m", "mlp", "--clock", "nan"), ("session.clock_mhz", "nan", "MHz")),
+    ],
+)
+def test_flags_get_the_checks_of_the_fields_they_set(cli, args, needles):
+    one_line_error(cli(*args), *needles)

@@ -88,3 +88,11 @@ def test_a_scenario_nested_deeper_than_a_scenario_is_refused(cli, tmp_path):
         + "\n"
     )
     one_line_error(cli("plan", "-s", str(path)), "plan.sparse_weights", "levels")
+
+
+@pytest.mark.parametrize("flag", ["--dataset", "--weights"])
+def test_training_data_files_must_be_regular_files(cli, tmp_path, flag):
+    path = tmp_path / "data.npz"
+    os.mkfifo(path)
+    result = cli("train", "-d", "nrf52840", "-m", "mlp", flag, str(path))
+    one_line_error(result, str(path), "not a regular file")
