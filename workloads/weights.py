@@ -132,8 +132,10 @@ def load_weights(path: str | Path, graph: Graph) -> Weights:
             flat = {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise WorkloadError(source, "weights file", source, "an existing .npz file") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise WorkloadError(source, "weights file", source, f"a readable .npz file ({exc})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # an empty file is an EOFError, which the command-line parser would take for Ctrl-D (exit 130)
+        why = str(exc) or type(exc).__name__
+        raise WorkloadError(source, "weights file", source, f"a readable .npz file ({why})") from None
     nested: dict[str, dict[str, np.ndarray]] = {}
     for key, arr in flat.items():
         if key.count("/") != 1:

@@ -96,3 +96,16 @@ def test_training_data_files_must_be_regular_files(cli, tmp_path, flag):
     os.mkfifo(path)
     result = cli("train", "-d", "nrf52840", "-m", "mlp", flag, str(path))
     one_line_error(result, str(path), "not a regular file")
+
+
+@pytest.mark.parametrize(("flag", "cut"), [("--dataset", 0), ("--weights", 0.5)])
+def test_an_empty_or_truncated_npz_is_an_input_error_not_an_interrupt(cli, tmp_path, flag, cut):
+    import numpy as np
+
+    whole = tmp_path / "whole.npz"
+    np.savez(whole, x=np.zeros((4, 64), np.float32), y=np.zeros(4, np.int64))
+    data = whole.read_bytes()
+    path = tmp_path / "cut.npz"
+    path.write_bytes(data[: int(len(data) * cut)])  # 0 bytes: numpy raises EOFError, which click takes for ^D
+    result = cli("train", "-d", "nrf52840", "-m", "mlp", flag, str(path))
+    one_line_error(result, str(path), "a readable .npz file")
