@@ -39,6 +39,8 @@ def check_input_file(path: str | Path, what: str = "file", max_bytes: int = MAX_
         raise SpecError(text, "(file)", text, f"no such {what}: give an existing, readable {what}") from None
     except OSError as exc:
         raise SpecError(text, "(file)", text, f"a readable {what} ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL character, which a TOML string can hold and no file name can
+        raise SpecError(text, "(file)", text, f"the path of a {what}, without NUL characters") from None
     if not stat.S_ISREG(info.st_mode):
         kind = (
             "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, FIFO or socket)"

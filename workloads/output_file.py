@@ -56,6 +56,8 @@ def check_output_path(path: str | Path, what: str, suffixes: Iterable[str] | Non
         info = None
     except OSError as exc:
         raise WorkloadError(text, what, text, f"a writable file path ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL character, which a TOML string can hold and no file name can
+        raise WorkloadError(text, what, text, "a file path without NUL characters") from None
     if info is not None and not stat.S_ISREG(info.st_mode):
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, FIFO or socket"
         raise WorkloadError(text, what, text, f"a file path; this is {kind}")

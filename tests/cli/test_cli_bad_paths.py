@@ -109,3 +109,11 @@ def test_an_empty_or_truncated_npz_is_an_input_error_not_an_interrupt(cli, tmp_p
     path.write_bytes(data[: int(len(data) * cut)])  # 0 bytes: numpy raises EOFError, which click takes for ^D
     result = cli("train", "-d", "nrf52840", "-m", "mlp", flag, str(path))
     one_line_error(result, str(path), "a readable .npz file")
+
+
+def test_a_path_with_a_nul_character_is_an_input_error(cli, tmp_path):
+    text = (ROOT / "examples" / "solar_vww.toml").read_text()
+    text = text.replace("latitude_deg = 48.0", 'irradiance_csv = "a\\u0000b.csv"')
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(text)
+    one_line_error(cli("lifetime", "-s", str(scenario), "--horizon", "1d"), "without NUL characters")
