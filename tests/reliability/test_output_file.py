@@ -69,3 +69,15 @@ def test_check_output_path_refuses_what_cannot_be_a_file(tmp_path):
             check_output_path(path, "--trace")
     with pytest.raises(WorkloadError, match=r"\.png"):
         check_output_path(tmp_path / "plot.bmp", "--plot", (".png",))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder anyway")
+def test_a_folder_without_write_permission_is_refused_before_writing(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(WorkloadError, match="writable folder"):
+            check_output_path(folder / "t.json", "--trace")
+    finally:
+        folder.chmod(0o700)
