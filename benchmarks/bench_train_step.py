@@ -168,7 +168,7 @@ def main() -> None:
     from workloads.network import Network
     from workloads.plan import TrainingPlan
     from workloads.split import SPLIT_MIN_BATCH, SPLIT_MIN_CONV_MACS, SplitStep
-    from workloads.step import StepProgram
+    from workloads.step import CompiledStep
     from workloads.zoo import build_model
 
     blas, threads = blas_info()
@@ -217,7 +217,7 @@ def main() -> None:
 
             sides = [lambda net=net, x=x, y=y, state=state: net.train_step(x, y, state)]
             if split:  # the same step as one program in one thread (what runs without the split)
-                whole = StepProgram(net, batch, state, net.quant)
+                whole = CompiledStep(net, batch, state, net.quant)
                 sides.append(lambda whole=whole, x=x, y=y: whole.run_step(x, y))
             measured = _paired_times([*sides, tstep])
             (ours, ratio, cpu_wall), theirs = measured[0], measured[-1][0]

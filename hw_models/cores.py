@@ -19,6 +19,7 @@ from typing import Any
 
 from hw_models.checks import check_choice, check_number, check_text, suggest
 from hw_models.errors import SpecError
+from hw_models.file_cache import cached_by_file
 from hw_models.frozen_mapping import FrozenMapping
 
 __all__ = [
@@ -169,6 +170,7 @@ def core_table_names() -> list[str]:
     return sorted(p.stem for p in _CORES.glob("*.toml"))
 
 
+@cached_by_file(lambda family: _CORES / f"{family}.toml")
 def load_core_table(family: str) -> CoreCostTable:
     """Load the cost table of core ``family`` (``"cortex-m4f"``).
 

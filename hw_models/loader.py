@@ -16,6 +16,7 @@ from hw_models.battery import Battery
 from hw_models.checks import closest
 from hw_models.device import CoreSpec, Device, DmaSpec, MemoryBank, OperatingPoint, SleepState
 from hw_models.errors import SpecError
+from hw_models.file_cache import cached_by_file
 from hw_models.flash import FlashSpec
 from hw_models.input_file import check_input_file, read_toml
 from hw_models.toml_table import TomlTable
@@ -41,6 +42,7 @@ def battery_names() -> list[str]:
     return sorted((p.stem for p in _BATTERIES.glob("*.toml")), key=str.lower)
 
 
+@cached_by_file(lambda name_or_path: _resolve(name_or_path, _DEVICES, "device")[0])
 def load_device(name_or_path: str | Path) -> Device:
     """Load a device preset by name, or a user's device file by path.
 
@@ -68,6 +70,7 @@ def load_device(name_or_path: str | Path) -> Device:
     return device
 
 
+@cached_by_file(lambda name_or_path: _resolve(name_or_path, _BATTERIES, "battery")[0])
 def load_battery(name_or_path: str | Path) -> Battery:
     """Load a battery preset by name (case-insensitive, e.g. ``"cr2032"``) or a user's file by path.
 

@@ -25,7 +25,7 @@ from workloads.layer_ops import BN_EPS
 from workloads.plan import PRECISIONS, LayerTraining, TrainingPlan
 from workloads.quantization import QuantizedLayers
 from workloads.split import StepWorkers
-from workloads.step import PHASES, StepProgram, TrainState
+from workloads.step import PHASES, CompiledStep, TrainState
 from workloads.weights import Weights, check_weights, init_weights, load_weights, save_weights
 
 EVAL_BATCH = 256
@@ -71,7 +71,7 @@ class Network:
         self.graph = graph
         self.precision = precision
         self.params: dict[str, dict[str, np.ndarray]] = {}
-        self._inference: dict[int, StepProgram] = {}
+        self._inference: dict[int, CompiledStep] = {}
         self._workers: StepWorkers | None = None
         self.set_weights(init_weights(graph, seed) if weights is None else weights, "weights")
         self.quant = QuantizedLayers(graph, self.params) if precision == "int8" else None
@@ -216,11 +216,11 @@ class Network:
             )
         return np.ascontiguousarray(x, np.float32)
 
-    def _program(self, batch: int, state: TrainState | None, fp32: bool = False) -> StepProgram:
+    def _program(self, batch: int, state: TrainState | None, fp32: bool = False) -> CompiledStep:
         if fp32:
-            return StepProgram(self, batch, None, quant=None)
+            return CompiledStep(self, batch, None, quant=None)
         if batch not in self._inference:
-            self._inference[batch] = StepProgram(self, batch, None, quant=self.quant)
+            self._inference[batch] = CompiledStep(self, batch, None, quant=self.quant)
         return self._inference[batch]
 
 

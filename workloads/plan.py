@@ -64,7 +64,7 @@ class TrainingPlan:
     precision: str = "fp32"
     reorder: bool = False
     sparse_bias_layers: int = 0
-    sparse_weights: Mapping[str, float] = field(default_factory=dict)
+    sparse_weights: Mapping[str, float] = field(default_factory=dict, hash=False)  # compared, not hashed
     learning_rate: float = 0.01
     momentum: float = 0.9
     source: str = field(default="plan", compare=False)

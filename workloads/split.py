@@ -31,7 +31,7 @@ from threadpoolctl import ThreadpoolController
 
 from workloads.errors import WorkloadError
 from workloads.layer_ops import ParamGrads
-from workloads.step import StepProgram, TrainState
+from workloads.step import CompiledStep, TrainState
 
 if TYPE_CHECKING:
     from workloads.network import Network
@@ -70,11 +70,11 @@ def splits(batch: int, state: TrainState) -> bool:
     return batch * conv_macs >= SPLIT_MIN_CONV_MACS
 
 
-def build_step(network: Network, batch: int, state: TrainState) -> StepProgram | SplitStep:
+def build_step(network: Network, batch: int, state: TrainState) -> CompiledStep | SplitStep:
     """The step of ``batch`` samples: split in two halves when :func:`splits` says so, else one program."""
     if splits(batch, state):
         return SplitStep(network, batch, state)
-    return StepProgram(network, batch, state, network.quant)
+    return CompiledStep(network, batch, state, network.quant)
 
 
 class StepWorkers:
@@ -106,7 +106,7 @@ class StepWorkers:
 class SplitStep:
     """A training step of ``batch`` samples as two concurrent halves, gradients summed, one update.
 
-    ``halves`` are the two :class:`workloads.step.StepProgram` (``ceil(batch/2)`` then ``floor(batch/2)``
+    ``halves`` are the two :class:`workloads.step.CompiledStep` (``ceil(batch/2)`` then ``floor(batch/2)``
     samples); ``macs`` are the MACs per phase of one step (the sum of the halves', equal to those of one
     program of ``batch`` samples); ``fused`` the fused batch-norm + ReLU pairs (the same in both halves).
     """
@@ -117,7 +117,7 @@ class SplitStep:
         self.sizes = (first, batch - first)
         half_grads = (_grads_like(state.grads), _grads_like(state.grads))
         self.halves = tuple(
-            StepProgram(network, n, state, network.quant, grads)
+            CompiledStep(network, n, state, network.quant, grads)
             for n, grads in zip(self.sizes, half_grads, strict=True)
         )
         self.macs = {phase: sum(h.macs[phase] for h in self.halves) for phase in self.halves[0].macs}

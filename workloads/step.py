@@ -1,6 +1,6 @@
 """The compiled step of a :class:`workloads.network.Network`: buffers and bound kernel calls per batch size.
 
-:class:`StepProgram` allocates every activation, mask, gradient and workspace buffer of one batch size once
+:class:`CompiledStep` allocates every activation, mask, gradient and workspace buffer of one batch size once
 and binds the kernel calls to them; :class:`TrainState` holds what a training plan adds (parameter
 gradients, optimizer state, the update calls) and counts the work executed per phase.
 """
@@ -58,7 +58,7 @@ class TrainState:
         self.macs_by_phase = dict.fromkeys(PHASES, 0)
         self.grads: dict[str, ParamGrads] = {}
         self.optimizer_state: dict[str, list[np.ndarray]] = {}
-        self._programs: dict[int, StepProgram] = {}
+        self._programs: dict[int, CompiledStep] = {}
         self.update_calls: list[Call] = []
         self.update_count = 0
         graph = network.graph
@@ -97,11 +97,11 @@ class TrainState:
             return quant.update_call(name, p2, g2, k, plan.optimizer, lr, mu, slots, self)
         return fp32_update(plan.optimizer, p2, g2, k, lr, mu, slots, self)
 
-    def program(self, batch: int) -> StepProgram | SplitStep:
+    def program(self, batch: int) -> CompiledStep | SplitStep:
         """The step program for ``batch`` samples (built on first use, then reused).
 
         A :class:`workloads.split.SplitStep` (two halves run concurrently) where
-        :func:`workloads.split.splits` says so, else one :class:`StepProgram`.
+        :func:`workloads.split.splits` says so, else one :class:`CompiledStep`.
         """
         if batch not in self._programs:
             from workloads.split import build_step  # split builds on this module: imported when used
@@ -158,8 +158,11 @@ def fp32_update(
     return lambda: _adam(p2, g2, m2, v2, lr, 0.9, 0.999, 1e-8, state.adam_step, 0.0, k)
 
 
-class StepProgram:
+class CompiledStep:
     """Buffers and bound kernel calls of one batch size: inference only, or a full training step.
+
+    The executor's side of a step; the lowering (:class:`workloads.program.StepProgram`, what memory
+    and cost read) is the other, and a test holds their per-phase MACs equal.
 
     ``grads`` (training only) are where the backward writes the parameter gradients: by default the
     state's own (:attr:`TrainState.grads`, what the updates read); a part of a split batch gets its own.

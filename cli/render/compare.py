@@ -35,11 +35,11 @@ def render_comparison(result: PlanComparison, out: Console) -> None:
 
 def _table(result: PlanComparison) -> Table:
     best = result.longest_living
-    with_accuracy = any(p.accuracy_after is not None for p in result.plans)
+    with_accuracy = any(p.score_after is not None for p in result.plans)
     title = f"{result.model} on {result.device}: plans compared ({result.scenario})"
     table = Table(title=title)
     columns = ["plan", "fits", "SRAM", "step", "E/sample", "lifetime", "E/life", "ends by"]
-    columns += ["accuracy"] if with_accuracy else []
+    columns += [("accuracy" if result.plans[0].metric == "accuracy" else "MSE")] if with_accuracy else []
     table.caption = (
         "SRAM: peak; step: time of one training step; E/sample: training energy per sample; "
         "E/life: energy drawn over the life (--json has the step and session figures too)"
@@ -67,8 +67,6 @@ def _table(result: PlanComparison) -> Table:
             .replace("horizon reached", "horizon"),
         ]
         if with_accuracy:
-            cells.append(
-                "-" if p.accuracy_after is None else f"{p.accuracy_before:.3f}->{p.accuracy_after:.3f}"
-            )
+            cells.append("-" if p.score_after is None else f"{p.score_before:.3f}->{p.score_after:.3f}")
         table.add_row(*cells)
     return table

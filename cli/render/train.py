@@ -57,17 +57,18 @@ def render_train(result: TrainResult, out: Console) -> None:
         f"{p['update']}, {p['optimizer']} lr {p['learning_rate']:g}, batch {p['batch_size']}, "
         f"{p['precision']}"
     )
-    acc = Table(title="Accuracy (held-out test part, device conditions)")
+    label = "Accuracy" if result.metric == "accuracy" else "Mean squared error"
+    acc = Table(title=f"{label} (held-out test part, device conditions)")
     acc.add_column("")
     acc.add_column("value", justify="right")
     if result.pretrain_epochs:
         acc.add_row(
             f"pretrained {result.pretrain_epochs} epochs, on the pretrain data",
-            f"{result.accuracy_pretrain:.3f}",
+            f"{result.score_pretrain:.3f}",
         )
-    acc.add_row("before fine-tuning", f"{result.accuracy_before:.3f}")
-    acc.add_row("after fine-tuning", f"{result.accuracy_after:.3f}")
-    acc.add_row("gain", f"{result.accuracy_gain:+.3f}")
+    acc.add_row("before fine-tuning", f"{result.score_before:.3f}")
+    acc.add_row("after fine-tuning", f"{result.score_after:.3f}")
+    acc.add_row("gain" if result.metric == "accuracy" else "reduction", f"{result.gain:+.3f}")
     acc.add_row("device samples (test samples)", f"{result.device_samples} ({result.test_samples})")
     acc.add_row("samples seen", f"{result.samples}")
     print_table(out, acc)

@@ -10,7 +10,7 @@ Energies keep the ledger's split by component; the lifetime phase of every joule
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -52,6 +52,12 @@ class Activity:
     def power_w(self) -> float:
         return self.energy_j / self.duration_s if self.duration_s > 0 else 0.0
 
+    def repeated(self, n: float) -> Activity:
+        """``n`` back-to-back occurrences as one piece."""
+        return Activity(
+            self.name, self.duration_s * n, self.energy_j * n, tuple((k, v * n) for k, v in self.tally)
+        )
+
 
 def activity(
     name: str, duration_s: float, entries: Iterable[LedgerEntry], phase_of: Callable[[LedgerEntry], str]
@@ -65,6 +71,15 @@ def activity(
         for key in (f"phase:{phase_of(e)}", f"component:{e.component}"):
             tally[key] = tally.get(key, 0.0) + j
     return Activity(name, duration_s, total, tuple(sorted(tally.items())))
+
+
+def tick_tally(unit: Sequence[Activity]) -> dict[str, float]:
+    """The tally of one tick made of ``unit``'s activities (it counts one inference)."""
+    tally = {"inferences": 1.0}
+    for act in unit:
+        for key, value in act.tally:
+            tally[key] = tally.get(key, 0.0) + value
+    return tally
 
 
 def flat_activity(name: str, phase: str, component: str, duration_s: float, power_w: float) -> Activity:
@@ -129,20 +144,12 @@ def session_cost(scenario: Scenario, deployment: DeploymentSettings, samples: in
     program = None
     write = ctx.write_back
     if write is not None:
-        flash, volts = scenario.device.flash, ctx.supply_v
-        for sector in write.sectors:
-            seconds = flash.sector_erase_times_s[sector] if flash.needs_erase else 0.0
-            if seconds > 0:
-                erases.append(
-                    (
-                        sector,
-                        flat_activity(
-                            "write_back_erase", "write_back", "flash", seconds, flash.erase_current_a * volts
-                        ),
-                    )
-                )
-        if write.program_s > 0:
-            program = flat_activity(
-                "write_back_program", "write_back", "flash", write.program_s, flash.program_current_a * volts
+        for piece in write.pieces(scenario.device.flash, ctx.supply_v):
+            work = flat_activity(
+                f"write_back_{piece.action}", "write_back", "flash", piece.duration_s, piece.power_w
             )
+            if piece.sector is not None:
+                erases.append((piece.sector, work))
+            else:
+                program = work
     return SessionCost(samples, result.steps, head, step, tuple(erases), program, result)

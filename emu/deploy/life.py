@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from math import gcd
-from pathlib import Path
 
 from emu.deploy import jump
 from emu.deploy.activities import LIFETIME_PHASES, flat_activity, inference_cost, session_cost
@@ -21,10 +20,8 @@ from emu.deploy.supplies import CellSupply
 from emu.deploy.supply_build import build_supply, burst_note
 from emu.errors import ScenarioError
 from emu.memory.checkpoint_area import plan_area
-from emu.scenario.checkpoint import CheckpointSettings
-from emu.scenario.deployment import DeploymentSettings, parse_duration_s
+from emu.scenario.deployment import parse_duration_s
 from emu.scenario.scenario import Scenario
-from emu.scenario.supply import SupplySettings
 from emu.sim.ledger import COMPONENTS
 
 MODES = ("fast", "full")
@@ -47,12 +44,9 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
     if mode not in MODES:
         raise ScenarioError(scenario.source, "mode", mode, "fast or full")
     src = scenario.source
-    settings = scenario.settings
-    dep = DeploymentSettings.from_section(settings.get("deployment"), src)
-    ckpt = CheckpointSettings.from_section(settings.get("checkpoint"), src)
-    supply_settings = SupplySettings.from_section(settings.get("supply"), src)
+    dep, ckpt, supply_settings = scenario.deployment, scenario.checkpoint, scenario.supply
     horizon = dep.horizon_s if horizon_s is None else parse_duration_s(horizon_s, src, "horizon")
-    base_dir = Path(src).parent if Path(src).suffix == ".toml" else None
+    base_dir = scenario.base_dir
     built = build_supply(supply_settings, scenario.device, base_dir)
     inference, inference_result = inference_cost(scenario, dep)
     if inference.duration_s >= dep.inference_period_s:
@@ -67,7 +61,7 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
     notes = list(built.notes) + list(inference_result.context.notes)
     infeasible = list(inference_result.infeasibilities)
     trains = dep.trains and scenario.plan.trains
-    samples0 = dep.session_max_samples or int(settings.get("session", {}).get("samples", 1))
+    samples0 = dep.session_max_samples or scenario.session.samples
     first = session_cost(scenario, dep, samples0) if trains else None
     memory = (first.result if first else inference_result).context.memory
     area = plan_area(memory, scenario.device.flash, states.supply_voltage_v, ckpt)
@@ -81,7 +75,9 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         )
         if note:
             notes.append(note)
-    _, note = burst_note(built, inference.power_w, inference.duration_s, states.sleep_power_w, "inference")
+    burst, note = burst_note(
+        built, inference.power_w, inference.duration_s, states.sleep_power_w, "inference"
+    )
     if note:
         notes.append(note)
     run = LifeRun(
@@ -97,7 +93,11 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         mode == "fast",
         built.restart_soc,
     )
-    _drive(run)
+    if burst is not None and not burst.carried:
+        # a fresh cell cannot hold the chip up through one inference: the first one browns it out
+        run.end_cause, run.end_detail = "burst_not_carried", f"the first inference browns out: {burst.note}"
+    else:
+        _drive(run)
     if run.training_stopped and trains and dep.train_after_samples is not None and dep.train_min_soc > 0:
         notes.append(
             "training stopped for good once the cell fell below train_min_soc (a cell never recharges)"

@@ -5,14 +5,13 @@ is the same unit, a sleep then an inference; a session starts right after the in
 that triggers it, and ticks that fall inside a session (or a brown-out) are missed. A *cycle* runs from
 the end of one session to the end of the next.
 
-``mode="full"`` carries every sleep, inference and session piece one after the other (each a single
-constant-current step of the cell, or storage step). ``mode="fast"`` takes the same pieces but jumps
-over repetitions: a stretch of identical ticks, and then whole identical cycles (same session, same
-number of ticks, same flash writes), are advanced by the exact affine map of :mod:`emu.deploy.jump` (cells);
-with harvesting, a stretch of ticks is carried in one storage step per harvest piece at the stretch's
-mean load (:mod:`emu.deploy.store_ticks`), and a session's pieces in one step while the storage surely
-holds them (:mod:`emu.deploy.store_batch`): the approximation is the ripple within a step. Only a session,
-a checkpoint, a cut-off, a sector wearing out or the horizon takes events.
+``mode="full"`` carries every sleep, inference and session piece one after the other (one constant-current
+cell step, or storage step, each). ``mode="fast"`` jumps over repetitions: identical ticks, then whole
+identical cycles (same session, ticks and flash writes), by the affine map of :mod:`emu.deploy.jump`
+(cells); on harvested storage, ticks in one storage step per harvest piece at their mean load
+(:mod:`emu.deploy.store_ticks`), a session in one step while the storage surely holds it
+(:mod:`emu.deploy.store_batch`). Only a session, a checkpoint, a cut-off, a worn sector or the horizon
+takes events.
 """
 
 from __future__ import annotations
@@ -22,9 +21,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from emu.deploy import jump
-from emu.deploy.activities import Activity, SessionCost, flat_activity, session_cost
+from emu.deploy.activities import Activity, SessionCost, flat_activity, session_cost, tick_tally
 from emu.deploy.store_batch import StoreBatch
-from emu.deploy.store_ticks import store_ticks
+from emu.deploy.store_ticks import mean_ticks
 from emu.deploy.supplies import CellSupply, StoreSupply
 from emu.memory.checkpoint_area import CheckpointArea
 from emu.scenario.checkpoint import CheckpointSettings
@@ -44,11 +43,6 @@ _COUNTS = (
     "checkpoints_lost",
     "steps_lost",
 )
-
-
-def scaled(act: Activity, n: float) -> Activity:
-    """``n`` back-to-back occurrences of ``act`` as one piece."""
-    return Activity(act.name, act.duration_s * n, act.energy_j * n, tuple((k, v * n) for k, v in act.tally))
 
 
 class LifeRun:
@@ -72,7 +66,7 @@ class LifeRun:
         self.supply, self.inference, self.sleep_w, self.boot = supply, inference, sleep_power_w, boot
         self.horizon_s, self.fast, self.restart_soc = horizon_s, fast, restart_soc
         self.period_s = deployment.inference_period_s
-        self.samples_persist = scenario.settings.get("session", {}).get("sample_source", "sram") == "flash"
+        self.samples_persist = scenario.session.sample_source == "flash"
         self.endurance = scenario.device.flash.endurance_cycles
         self.sessions: dict[int, SessionCost] = {}
         self.t, self.k, self.buffered, self.session_no, self.slot_next = 0.0, 0, 0, 0, 0
@@ -188,7 +182,7 @@ class LifeRun:
     def jump_ticks(self, n: int) -> int:
         """Advance up to ``n`` steady ticks at once; returns how many were advanced."""
         if isinstance(self.supply, StoreSupply):
-            return store_ticks(self, n)
+            return self.carry_mean_ticks(self.supply, n)
         x0 = self.supply.vector()
         if x0 is None or n < 2:
             return 0
@@ -200,17 +194,31 @@ class LifeRun:
         done = jump.first_failure(self.tick_map, x0, lambda x: self.replay(x, unit) is not None, n)
         if done == 0:
             return 0
-        per_tick = {}
-        for act in unit:
-            for key, value in act.tally:
-                per_tick[key] = per_tick.get(key, 0.0) + value
-        per_tick["inferences"] = 1.0
-        self.advance(jump.power(self.tick_map, done), done, per_tick, unit, done * self.period_s)
+        self.advance(jump.power(self.tick_map, done), done, tick_tally(unit), unit, done * self.period_s)
         self.items.append(("ticks", unit, done))
         self.collect(self.k, done)
         self.k += done
         self.events += 1
         return done
+
+    def carry_mean_ticks(self, supply: StoreSupply, n: int) -> int:
+        """Up to ``n`` steady ticks on storage at their mean load (:mod:`emu.deploy.store_ticks`)."""
+        done = mean_ticks(supply, self.t, n, self.period_s, self.inference, self.sleep_w)
+        for key, value in tick_tally(
+            (self.sleep_act(self.period_s - self.inference.duration_s), self.inference)
+        ).items():
+            self.tally[key] += value * done.ticks
+        self.tally["supply_j"] += done.supply_j
+        self.events += len(done.timeline)
+        self.timeline.extend(done.timeline)
+        self.collect(self.k, done.ticks)
+        self.k += done.ticks
+        self.supply, self.t = done.supply, self.t + done.served_s
+        self.timeline.append((self.t, done.supply.state_of_charge))
+        if not done.failed:
+            return n
+        self.brownout("sleep")
+        return n if self.end_cause else done.ticks
 
     def scale(self, x: tuple[float, ...]) -> tuple[float, ...]:
         total = sum(abs(v) for v in x) or 1.0
@@ -260,7 +268,7 @@ class LifeRun:
             if key not in ("supply_j", "charge_c", "ohmic_j"):
                 self.tally[key] += value * units
         if charge == 0.0:
-            charge, ohmic = (units * v for v in self.unit_drain(unit, before))
+            charge, ohmic = (units * v for v in before.drain_of((a.duration_s, a.power_w) for a in unit))
         self.tally["charge_c"] += charge
         self.tally["ohmic_j"] += ohmic
         self.tally["supply_j"] += before.energy_between_j(
@@ -273,15 +281,6 @@ class LifeRun:
             for i in range(1, points):
                 self.timeline.append((t0 + span_s * i / points, soc0 + (soc1 - soc0) * i / points))
         self.timeline.append((self.t, after.state_of_charge))
-
-    @staticmethod
-    def unit_drain(unit: Sequence[Activity], supply: CellSupply) -> tuple[float, float]:
-        """Charge (C) and ohmic loss (J) of carrying one ``unit`` of activities from ``supply``'s state."""
-        charge = ohmic = 0.0
-        for act in unit:
-            c = supply.carry(0.0, act.duration_s, act.power_w)
-            charge, ohmic, supply = charge + c.charge_c, ohmic + c.ohmic_j, c.supply
-        return charge, ohmic
 
     # -- sessions ------------------------------------------------------------------------------------
     def session_cost(self, samples: int) -> SessionCost:
@@ -322,7 +321,7 @@ class LifeRun:
         self.run_session(n, 0)
 
     def session_default_samples(self) -> int:
-        return int(self.scenario.settings.get("session", {}).get("samples", 1))
+        return self.scenario.session.samples
 
     def run_session(self, samples: int, start_step: int) -> None:
         """Carry a session from ``start_step`` (a resumed session starts at its checkpoint)."""
@@ -341,7 +340,7 @@ class LifeRun:
             end = cost.steps if mark is None else mark
             if end > done:
                 before = self.t
-                if not self.carry(scaled(cost.step, end - done)):
+                if not self.carry(cost.step.repeated(end - done)):
                     position = done + (self.t - before) / cost.step.duration_s
                     self.tally["training_steps"] += math.floor(position) - done
                     return self.fail_in_session(cost, position, last_good, "training")

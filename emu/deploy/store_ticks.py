@@ -9,58 +9,46 @@ would), and the conversion over a long piece (a night) at its start voltage.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
+from emu.deploy.activities import Activity
 from emu.deploy.supplies import StoreSupply
 
-if TYPE_CHECKING:
-    from emu.deploy.life_run import LifeRun
+
+@dataclass(frozen=True)
+class MeanTicks:
+    """``ticks`` steady ticks carried at their mean load: the storage after them and what it took."""
+
+    supply: StoreSupply
+    served_s: float
+    supply_j: float
+    timeline: tuple[tuple[float, float], ...]
+    failed: bool
+    ticks: int
 
 
-def store_ticks(run: LifeRun, n: int) -> int:
-    """Carry up to ``n`` steady ticks of ``run`` from now; returns how many ticks were carried."""
-    supply, served_s, supply_j, points, failed = _mean_ticks(run, n)
-    if not failed:
-        _commit(run, supply, n * run.period_s, supply_j, points, n)
-        return n
-    ticks = int(served_s // run.period_s)
-    _commit(run, supply, served_s, supply_j, points, ticks)
-    run.brownout("sleep")
-    return n if run.end_cause else ticks
+def mean_ticks(
+    supply: StoreSupply, start_s: float, n: int, period_s: float, inference: Activity, sleep_w: float
+) -> MeanTicks:
+    """Up to ``n`` ticks (a sleep, then ``inference``) from ``start_s``, one storage step per harvest piece.
 
-
-def _mean_ticks(run: LifeRun, n: int):
-    """``n`` ticks at the mean load, not yet applied: (supply, served_s, supply_j, timeline, failed)."""
-    supply: StoreSupply = run.supply  # type: ignore[assignment]
-    period_s = run.period_s
-    infer_w, infer_s = run.inference.power_w, run.inference.duration_s
+    On a brown-out, ``ticks`` counts the whole ticks carried before it and ``failed`` is set.
+    """
+    infer_w, infer_s = inference.power_w, inference.duration_s
     sleep_s = period_s - infer_s
-    start_t = run.t
     points: list[tuple[float, float]] = []
     supply_j = 0.0
-    for a, b, harvest_w in supply.harvest.pieces(start_t, start_t + n * period_s):
+    for a, b, harvest_w in supply.harvest.pieces(start_s, start_s + n * period_s):
+        # converted at the storage voltage of the piece's start
         mean_w = (
-            supply.terminal_power_w(infer_w) * infer_s + supply.terminal_power_w(run.sleep_w) * sleep_s
+            supply.terminal_power_w(infer_w) * infer_s + supply.terminal_power_w(sleep_w) * sleep_s
         ) / period_s
         c = supply.carry_piece(harvest_w, mean_w, b - a)
+        assert isinstance(c.supply, StoreSupply)
         supply = c.supply
         points.append((a + c.served_s, supply.state_of_charge))
         supply_j += c.supply_j
         if c.failed:
-            return supply, a + c.served_s - start_t, supply_j, points, True
-    return supply, n * period_s, supply_j, points, False
-
-
-def _commit(run: LifeRun, supply: StoreSupply, served_s: float, supply_j: float, points, ticks: int) -> None:
-    sleep = run.sleep_act(run.period_s - run.inference.duration_s)
-    for act in (sleep, run.inference):
-        for key, value in act.tally:
-            run.tally[key] += value * ticks
-    run.tally["inferences"] += ticks
-    run.tally["supply_j"] += supply_j
-    run.events += len(points)
-    run.timeline.extend(points)
-    run.collect(run.k, ticks)
-    run.k += ticks
-    run.supply, run.t = supply, run.t + served_s
-    run.timeline.append((run.t, supply.state_of_charge))
+            served_s = a + c.served_s - start_s
+            return MeanTicks(supply, served_s, supply_j, tuple(points), True, int(served_s // period_s))
+    return MeanTicks(supply, n * period_s, supply_j, tuple(points), False, n)

@@ -15,6 +15,7 @@ following pieces. The buffer's leakage is a constant extra current.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from hw_models.capacitor import Capacitor
@@ -126,6 +127,15 @@ class CellSupply:
             if step.depleted:
                 return Carry(replace(self, cell=cell, owed_c=owed), served, energy, True, charge, ohmic)
         return Carry(replace(self, cell=cell, owed_c=owed), duration_s, energy, False, charge, ohmic)
+
+    def drain_of(self, pieces: Iterable[tuple[float, float]]) -> tuple[float, float]:
+        """Charge (C) and ohmic loss (J) of carrying ``(duration_s, chip_power_w)`` pieces from this state."""
+        charge = ohmic = 0.0
+        supply: CellSupply | StoreSupply = self
+        for duration_s, power_w in pieces:
+            c = supply.carry(0.0, duration_s, power_w)
+            charge, ohmic, supply = charge + c.charge_c, ohmic + c.ohmic_j, c.supply
+        return charge, ohmic
 
     # -- the cell state as a vector, for the exact jumps of the lifetime run (see emu.deploy.jump) --------
     def vector(self) -> tuple[float, ...] | None:

@@ -27,9 +27,18 @@ CALIBRATION_SAMPLES = 128
 """int8: device samples whose fp32 activation ranges set the activation scales."""
 
 
+GAIN_KEYS = {"accuracy": "accuracy_gain", "mse": "mse_reduction"}
+"""The ``--json`` key of the improvement, per metric."""
+
+
 @dataclass(frozen=True)
 class TrainResult:
-    """What a functional training run measured (``to_dict`` is the ``tinyemu train --json`` document)."""
+    """What a functional training run measured (``to_dict`` is the ``tinyemu train --json`` document).
+
+    ``metric`` names the score: ``accuracy`` (classifiers: the fraction right, higher is better) or
+    ``mse`` (regression models: the mean squared error, lower is better). ``gain`` is the improvement
+    fine-tuning bought, positive when it helped, whichever the metric.
+    """
 
     scenario: str
     model: str
@@ -39,9 +48,10 @@ class TrainResult:
     epochs: int
     seed: int
     pretrain_epochs: int
-    accuracy_pretrain: float
-    accuracy_before: float
-    accuracy_after: float
+    metric: str
+    score_pretrain: float
+    score_before: float
+    score_after: float
     loss_curve: tuple[float, ...]
     samples: int
     device_samples: int
@@ -49,8 +59,10 @@ class TrainResult:
     macs_by_phase: dict[str, int]
 
     @property
-    def accuracy_gain(self) -> float:
-        return self.accuracy_after - self.accuracy_before
+    def gain(self) -> float:
+        if self.metric == "mse":
+            return self.score_before - self.score_after
+        return self.score_after - self.score_before
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,10 +74,11 @@ class TrainResult:
             "epochs": self.epochs,
             "seed": self.seed,
             "pretrain_epochs": self.pretrain_epochs,
-            "accuracy_pretrain": self.accuracy_pretrain,
-            "accuracy_before": self.accuracy_before,
-            "accuracy_after": self.accuracy_after,
-            "accuracy_gain": self.accuracy_gain,
+            "metric": self.metric,
+            f"{self.metric}_pretrain": self.score_pretrain,
+            f"{self.metric}_before": self.score_before,
+            f"{self.metric}_after": self.score_after,
+            GAIN_KEYS[self.metric]: self.gain,
             "loss_curve": list(self.loss_curve),
             "samples": self.samples,
             "device_samples": self.device_samples,
@@ -162,8 +175,8 @@ def train(
     net = Network(graph, start, precision=plan.precision, quantization=imported_scales)
     if plan.precision == "int8" and not net.quant.calibrated:  # imported files may leave some scales out
         net.calibrate([device.x[i : i + 32] for i in range(0, min(len(device), CALIBRATION_SAMPLES), 32)])
-    accuracy_pretrain = _score(net, data.pretrain)
-    accuracy_before = _score(net, data.test)
+    score_pretrain = _score(net, data.pretrain)
+    score_before = _score(net, data.test)
     state = net.trainer(plan)
     curve = []
     for epoch in range(settings.epochs):
@@ -181,9 +194,10 @@ def train(
         epochs=settings.epochs,
         seed=settings.seed,
         pretrain_epochs=pretrain_epochs_run,
-        accuracy_pretrain=accuracy_pretrain,
-        accuracy_before=accuracy_before,
-        accuracy_after=_score(net, data.test),
+        metric="accuracy" if data.test.y.ndim == 1 else "mse",
+        score_pretrain=score_pretrain,
+        score_before=score_before,
+        score_after=_score(net, data.test),
         loss_curve=tuple(curve),
         samples=state.samples,
         device_samples=len(device),
@@ -216,7 +230,7 @@ def _epoch(net: Any, state: Any, split: Any, batch: int, rng: np.random.Generato
 
 
 def _score(net: Any, split: Any) -> float:
-    """Accuracy for classifiers; for regression (MSE) models, the negative mean squared error."""
+    """Accuracy for classifiers; for regression (MSE) models, the mean squared error."""
     if split.y.ndim == 1:
         return net.accuracy(split.x, split.y)
-    return -float(np.mean((net.forward(split.x) - split.y) ** 2))
+    return float(np.mean((net.forward(split.x) - split.y) ** 2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from emu.memory.arena import ArenaPlan, Buffer, aligned, live_bytes_per_step, plan_arena
@@ -101,10 +102,13 @@ def _describe_training(program: StepProgram, name: str) -> str:
     return "+".join(parts)
 
 
+@lru_cache(maxsize=128)
 def plan_memory(
     graph: Graph, plan: TrainingPlan, reserved_sram_bytes: int = 0, firmware_flash_bytes: int = 0
 ) -> MemoryPlan:
     """Lower, place and account one training step of ``graph`` under ``plan``.
+
+    Computed once per process for equal arguments (graph and plan are values; the plan is read-only).
 
     Parameters
     ----------

@@ -11,17 +11,47 @@ from workloads.errors import WorkloadError
 from workloads.graph import Graph
 from workloads.plan import TrainingPlan
 
+PLAN_FLAGS = {
+    "batch_size": "--batch",
+    "reorder": "--reorder",
+    "optimizer": "--optimizer",
+    "precision": "--precision",
+    "update": "--update",
+}
+"""The command-line flag of each plan field a suggestion changes."""
+
+
+def flags_of(changes: tuple[tuple[str, Any], ...]) -> str:
+    """The command-line spelling of plan changes (``--batch 1 --reorder``), as ``tinyemu plan`` takes them."""
+    words = []
+    for key, value in changes:
+        if isinstance(value, bool):
+            words.append(PLAN_FLAGS[key])
+        elif key == "update" and value == "none":
+            words.append(f"{PLAN_FLAGS[key]} none (inference only)")
+        else:
+            words.append(f"{PLAN_FLAGS[key]} {value}")
+    return " ".join(words)
+
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A plan change and the memory it would need."""
+    """A plan change and the memory it would need.
 
-    change: str
+    ``changes`` are the plan fields it sets and their values, in order (the data an optimiser also
+    produces); ``change`` is their command-line spelling.
+    """
+
+    changes: tuple[tuple[str, Any], ...]
     plan: TrainingPlan
     peak_sram_bytes: int
     flash_used_bytes: int
     sram_saved_bytes: int
     fits: bool
+
+    @property
+    def change(self) -> str:
+        return flags_of(self.changes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,35 +89,38 @@ class Verdict:
         }
 
 
-def _candidates(plan: TrainingPlan) -> list[tuple[str, TrainingPlan]]:
-    """Single plan changes that can only shrink memory, then all of the cheap ones together."""
-    options: list[tuple[str, dict[str, Any]]] = []
+Changes = tuple[tuple[str, Any], ...]
+
+
+def _candidates(plan: TrainingPlan) -> list[tuple[Changes, TrainingPlan]]:
+    """Single plan changes that can only shrink memory, then all of the cheap ones together.
+
+    Cheap: batch 1, reorder, plain SGD, int8 (they keep what trains); then each smaller update policy
+    on its own and with the cheap ones; inference only last.
+    """
+    cheap: list[tuple[str, Any]] = []
     if plan.batch_size > 1:
-        options.append(("--batch 1", {"batch_size": 1}))
+        cheap.append(("batch_size", 1))
     if plan.trains and not plan.reorder:
-        options.append(("--reorder", {"reorder": True}))
+        cheap.append(("reorder", True))
     if plan.trains and plan.optimizer != "sgd":
-        options.append(("--optimizer sgd", {"optimizer": "sgd"}))
+        cheap.append(("optimizer", "sgd"))
     if plan.precision == "fp32":
-        options.append(("--precision int8", {"precision": "int8"}))
-    if plan.update not in ("none", "bias", "last:1"):
-        options += [("--update bias", {"update": "bias"}), ("--update last:1", {"update": "last:1"})]
+        cheap.append(("precision", "int8"))
+    updates = (
+        [("update", u) for u in ("bias", "last:1")] if plan.update not in ("none", "bias", "last:1") else []
+    )
+    options: list[Changes] = [(c,) for c in cheap] + [(u,) for u in updates]
     if plan.trains:
-        options.append(("--update none (inference only)", {"update": "none"}))
-    cheap = [o for o in options if o[0].split()[0] in ("--batch", "--reorder", "--optimizer", "--precision")]
-    updates = [o for o in options if o[0].startswith("--update") and "none" not in o[0]]
-    combined: dict[str, Any] = {}
-    for _, change in cheap:
-        combined.update(change)
-    label = " ".join(c for c, _ in cheap)
+        options.append((("update", "none"),))
     if len(cheap) > 1:
-        options.append((label, combined))
+        options.append(tuple(cheap))
     if cheap:
-        options += [(f"{label} {u}", {**combined, **change}) for u, change in updates]
+        options += [(*cheap, u) for u in updates]
     result = []
-    for label, change in options:
+    for changes in options:
         try:
-            result.append((label, plan.with_changes(**change)))
+            result.append((changes, plan.with_changes(**dict(changes))))
         except WorkloadError:
             continue
     return result
@@ -116,14 +149,14 @@ def judge(
     contributors = tuple(memory.live_at_peak()[:8]) if sram_over else ()
     suggestions: list[Suggestion] = []
     if not feasible and suggest:
-        for label, candidate in _candidates(plan):
+        for changes, candidate in _candidates(plan):
             other = plan_memory(graph, candidate, reserved_sram_bytes, firmware_flash_bytes)
             saved = memory.peak_sram_bytes - other.peak_sram_bytes
             if saved <= 0 and other.flash_used_bytes >= memory.flash_used_bytes:
                 continue
             fits = other.peak_sram_bytes <= device.sram_bytes and other.flash_used_bytes <= device.flash_bytes
             suggestions.append(
-                Suggestion(label, candidate, other.peak_sram_bytes, other.flash_used_bytes, saved, fits)
+                Suggestion(changes, candidate, other.peak_sram_bytes, other.flash_used_bytes, saved, fits)
             )
         # first what fits, the least drastic change first; then the rest, the biggest saving first
         suggestions.sort(key=lambda s: (not s.fits, s.sram_saved_bytes if s.fits else -s.sram_saved_bytes))

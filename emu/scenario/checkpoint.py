@@ -17,6 +17,7 @@ device restarts from. The area sits at the end of flash, slot after slot, each s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,8 @@ class CheckpointSettings:
         return tuple(range(self.every_steps, steps + 1, self.every_steps))
 
     @classmethod
-    def from_section(cls, section: dict[str, Any] | None, source: str = "checkpoint") -> CheckpointSettings:
+    def from_section(
+        cls, section: Mapping[str, Any] | None, source: str = "checkpoint"
+    ) -> CheckpointSettings:
         """Parse a scenario's ``[checkpoint]`` table (keys already checked by the scenario)."""
         return cls(**dict(section or {}), source=source)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,7 +196,9 @@ class DeploymentSettings:
         return {}
 
     @classmethod
-    def from_section(cls, section: dict[str, Any] | None, source: str = "deployment") -> DeploymentSettings:
+    def from_section(
+        cls, section: Mapping[str, Any] | None, source: str = "deployment"
+    ) -> DeploymentSettings:
         """Parse a scenario's ``[deployment]`` table (keys already checked by the scenario)."""
         values = dict(section or {})
         out: dict[str, Any] = {"source": source}

@@ -8,18 +8,30 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from emu.errors import ScenarioError
-from emu.scenario.checkpoint import CHECKPOINT_KEYS
-from emu.scenario.deployment import DEPLOYMENT_KEYS
+from emu.scenario.checkpoint import CHECKPOINT_KEYS, CheckpointSettings
+from emu.scenario.deployment import DEPLOYMENT_KEYS, DeploymentSettings
 from emu.scenario.fields import check_scenario_values
-from emu.scenario.session import SESSION_KEYS
-from emu.scenario.supply import SUPPLY_KEYS
+from emu.scenario.session import SESSION_KEYS, SessionSettings
+from emu.scenario.supply import SUPPLY_KEYS, SupplySettings
+from emu.scenario.train import TrainSettings
+from emu.scenario.values import (
+    content_digest,
+    file_hashes,
+    freeze,
+    references,
+    resolve_references,
+    thaw,
+    to_toml,
+)
 from hw_models.device import Device
 from hw_models.errors import SpecError
+from hw_models.frozen_mapping import FrozenMapping
 from hw_models.input_file import check_input_file, read_toml
 from hw_models.loader import load_device
 from workloads.errors import did_you_mean
@@ -71,14 +83,22 @@ class Scenario:
     firmware_flash_bytes
         Flash the code takes besides the model's parameters.
     name, source
-        A label, and the file the scenario came from (for messages).
+        A label, and the file the scenario came from (for messages); neither is part of its value.
     weights, quantization
         Initial parameters per layer (``{layer: {"weight": ..., "bias": ...}}``) when the model brings its
         own (an imported ONNX or TensorFlow Lite file); ``None`` means the builder's initialisation.
         ``quantization`` holds a quantised model's int8 scales per layer, used instead of calibration when
         the plan is int8.
     settings
-        The raw scenario sections, for the stages that read their own section (``session``, ``train``...).
+        The scenario's sections as written (deep-frozen), for the stages that read their own section.
+    base_dir
+        The folder relative file names in ``settings`` are read from (the scenario file's).
+
+    A scenario is a value: it hashes, pickles and compares by content (device, graph, plan, memory and
+    every section, with file references compared by resolved path), never by the path it was read from
+    or its name. Its sections are parsed and validated when it is built: ``session``, ``train``,
+    ``deployment``, ``supply`` and ``checkpoint`` hold them typed. :meth:`to_dict` / :meth:`from_dict`
+    and :meth:`to_toml` / :meth:`from_toml` round-trip it; :meth:`digest` keys a result store.
     """
 
     device: Device
@@ -86,17 +106,118 @@ class Scenario:
     plan: TrainingPlan
     reserved_sram_bytes: int = 0
     firmware_flash_bytes: int = 0
-    name: str = "scenario"
-    source: str = "<python>"
+    name: str = field(default="scenario", compare=False)
+    source: str = field(default="<python>", compare=False)
     weights: Mapping[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
     quantization: Mapping[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
-    settings: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    base_dir: Path | None = field(default=None, compare=False, repr=False)
+    sections: Mapping[str, Any] = field(init=False, repr=False)
+    file_hashes: Mapping[str, str] = field(init=False, repr=False)
+    session: SessionSettings = field(init=False, compare=False, repr=False)
+    train: TrainSettings = field(init=False, compare=False, repr=False)
+    deployment: DeploymentSettings = field(init=False, compare=False, repr=False)
+    supply: SupplySettings = field(init=False, compare=False, repr=False)
+    checkpoint: CheckpointSettings = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for key in ("reserved_sram_bytes", "firmware_flash_bytes"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ScenarioError(self.source, key, value, "a non-negative whole number of bytes")
+        settings = self.settings if isinstance(self.settings, FrozenMapping) else freeze(self.settings)
+        object.__setattr__(self, "settings", settings)
+        sections, refs = _resolved(settings, self.base_dir)
+        object.__setattr__(self, "sections", sections)
+        object.__setattr__(self, "file_hashes", file_hashes(list(refs)))
+        src = self.source
+        object.__setattr__(self, "session", SessionSettings.from_section(settings.get("session"), src))
+        object.__setattr__(self, "train", TrainSettings.from_section(settings.get("train"), src))
+        object.__setattr__(
+            self, "deployment", DeploymentSettings.from_section(settings.get("deployment"), src)
+        )
+        object.__setattr__(self, "supply", SupplySettings.from_section(settings.get("supply"), src))
+        object.__setattr__(
+            self, "checkpoint", CheckpointSettings.from_section(settings.get("checkpoint"), src)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as its TOML structure: :meth:`from_dict` builds an equal scenario from it.
+
+        Every section is there as written, except that file references are absolute paths (so the
+        document reads back the same from anywhere), ``[plan]`` lists every field and ``[memory]``
+        the two sizes. A scenario built in Python names its device and model by their names.
+        """
+        data: dict[str, Any] = {"name": self.name}
+        data["device"] = thaw(self._section("device")) or {"name": self.device.name}
+        data["model"] = thaw(self._section("model")) or {"name": self.model.name}
+        plan = self.plan.to_dict()
+        data["plan"] = plan
+        data["memory"] = {
+            "reserved_sram_kib": _bytes_to_kib(self.reserved_sram_bytes),
+            "firmware_flash_kib": _bytes_to_kib(self.firmware_flash_bytes),
+        }
+        for section in SECTIONS:
+            if section not in data and section in self.settings:
+                data[section] = thaw(self._section(section))
+        return data
+
+    def to_toml(self) -> str:
+        """TOML text that :meth:`from_toml` reads back as an equal scenario."""
+        return to_toml(self.to_dict())
+
+    def digest(self) -> str:
+        """A stable SHA-256 of the content (see :func:`emu.scenario.values.content_digest`).
+
+        Equal scenarios have equal digests, in any process; the name and source are not part of it;
+        referenced files count by their bytes, and the tinyemu version is included.
+        """
+        return self._digest
+
+    @cached_property
+    def _digest(self) -> str:
+        document = {k: v for k, v in self.to_dict().items() if k != "name"}
+        document["device"] = {"preset_or_file": document["device"], "value": repr(self.device)}
+        document["model"] = {"name_or_file": document["model"], "graph": repr(self.model)}
+        return content_digest(document, self.file_hashes)
+
+    def with_changes(self, **changes: Any) -> Scenario:
+        """A new scenario with fields or sections changed, validated again.
+
+        Fields (``plan=``, ``device=``, ``reserved_sram_bytes=``...) are replaced; a section name with a
+        table (``session={"clock_mhz": 32}``) is merged into that section; ``device="stm32f746"`` or
+        ``model="mcunet"`` loads another device or model by name, as a scenario file would.
+        """
+        own = {f.name for f in fields(self) if f.init}
+        by_section = {k: v for k, v in changes.items() if k in SECTIONS and isinstance(v, str | Mapping)}
+        plain = {k: v for k, v in changes.items() if k in own and k not in by_section}
+        unknown = [k for k in changes if k not in by_section and k not in plain]
+        if unknown:
+            allowed = sorted(own | set(SECTIONS))
+            raise ScenarioError(
+                self.source,
+                unknown[0],
+                changes[unknown[0]],
+                "a scenario field or section" + did_you_mean(unknown[0], allowed),
+            )
+        scenario = self
+        if by_section:
+            overrides = {k: ({"name": v} if isinstance(v, str) else dict(v)) for k, v in by_section.items()}
+            data = merge(self.to_dict(), overrides)
+            scenario = Scenario.from_dict(data, source=self.source, base_dir=self.base_dir)
+            scenario = replace(scenario, name=self.name)
+        if plain:
+            settings = {k: thaw(v) for k, v in scenario.settings.items()}
+            if "plan" in plain:
+                settings["plan"] = plain["plan"].to_dict()
+            scenario = replace(scenario, **plain, settings=settings)
+        return scenario
+
+    def _section(self, name: str) -> Any:
+        """Section ``name`` with file references resolved (``self.sections`` for the compared ones)."""
+        if name in self.sections:
+            return self.sections[name]
+        return resolve_references(self.settings.get(name, {}), self.base_dir)
 
     @classmethod
     def from_toml(cls, path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> Scenario:
@@ -108,7 +229,7 @@ class Scenario:
             data = read_toml(path, "scenario TOML file")
         except SpecError as exc:
             raise ScenarioError(str(path), "scenario", exc.value, exc.allowed) from None
-        return cls.from_dict(merge(data, overrides or {}), source=str(path), base_dir=path.parent)
+        return cls.from_dict(merge(data, overrides or {}), source=str(path), base_dir=path.parent.resolve())
 
     @classmethod
     def from_dict(
@@ -144,7 +265,8 @@ class Scenario:
             source=source,
             weights=weights,
             quantization=quantization,
-            settings={k: dict(v) for k, v in data.items() if isinstance(v, dict)},
+            settings={k: v for k, v in data.items() if isinstance(v, dict)},
+            base_dir=base_dir,
         )
 
 
@@ -251,6 +373,24 @@ def _resolve_path(name: str, base_dir: Path | None, suffix: str | tuple[str, ...
         if candidate.exists():
             return str(candidate)
     return text
+
+
+@lru_cache(maxsize=256)
+def _resolved(settings: FrozenMapping[str, Any], base_dir: Path | None) -> tuple[Any, tuple[str, ...]]:
+    """The compared sections of frozen ``settings`` (file references resolved) and every file reference."""
+    compared = FrozenMapping({k: v for k, v in settings.items() if k not in _COMPARED_AS_FIELDS})
+    sections = resolve_references(compared, base_dir)
+    own = [resolve_references(settings.get(name, FrozenMapping()), base_dir) for name in _COMPARED_AS_FIELDS]
+    return sections, tuple(r for value in (sections, *own) for r in references(value))
+
+
+_COMPARED_AS_FIELDS = ("device", "plan", "memory")
+"""Sections a scenario compares through its fields (the loaded device, the plan, the two sizes)."""
+
+
+def _bytes_to_kib(size_bytes: int) -> int | float:
+    kib = size_bytes / KIB  # exact: a division by a power of two
+    return int(kib) if kib.is_integer() else kib
 
 
 def _kib_to_bytes(section: dict[str, Any], key: str, source: str) -> int:

@@ -16,6 +16,7 @@ library = "optimized"    # kernel library of the core cost table ("optimized" | 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from math import ceil
 from typing import Any
@@ -115,7 +116,7 @@ class SessionSettings:
         return ceil(self.samples / batch_size) * self.epochs
 
     @classmethod
-    def from_section(cls, section: dict[str, Any] | None, source: str = "session") -> SessionSettings:
+    def from_section(cls, section: Mapping[str, Any] | None, source: str = "session") -> SessionSettings:
         """Parse a scenario's ``[session]`` table (keys already checked by the scenario)."""
         values = dict(section or {})
         clock_mhz = values.pop("clock_mhz", None)

@@ -26,6 +26,7 @@ restart_soc = 0.5           # after a brown-out the device restarts when storage
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +142,6 @@ class SupplySettings:
         return self.panel is not None
 
     @classmethod
-    def from_section(cls, section: dict[str, Any] | None, source: str = "supply") -> SupplySettings:
+    def from_section(cls, section: Mapping[str, Any] | None, source: str = "supply") -> SupplySettings:
         """Parse a scenario's ``[supply]`` table (keys already checked by the scenario)."""
         return cls(**dict(section or {}), source=source)

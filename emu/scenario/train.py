@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +51,19 @@ class TrainSettings:
                 raise ScenarioError(self.source, f"train.{key}", value, "a string")
 
     @classmethod
+    def from_section(cls, section: Mapping[str, Any] | None, source: str = "train") -> TrainSettings:
+        """Parse a scenario's ``[train]`` table (keys already checked by the scenario).
+
+        The default ``shift`` is ``"shift"`` for the digits and ``"none"`` for any other dataset.
+        """
+        values = dict(section or {})
+        if "shift" not in values and values.get("dataset", "digits") != "digits":
+            values["shift"] = "none"
+        return cls(**values, source=source)
+
+    @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides: Any) -> TrainSettings:
         """The scenario's ``[train]`` section with the non-None ``overrides`` applied."""
         values = dict(scenario.settings.get("train", {}))
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if "shift" not in values and values.get("dataset", "digits") != "digits":
-            values["shift"] = "none"
-        return cls(**values, source=scenario.source)
+        return cls.from_section(values, scenario.source)

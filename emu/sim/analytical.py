@@ -66,29 +66,8 @@ def run_analytical(ctx: RunContext) -> RunRecord:
     tail: list[LedgerEntry] = []
     write = ctx.write_back
     if write is not None:
-        flash = ctx.scenario.device.flash
-        for sector in write.sectors:
-            erase_s = flash.sector_erase_times_s[sector] if flash.needs_erase else 0.0
-            if erase_s > 0:
-                charge(
-                    tail,
-                    "flash",
-                    flash.erase_current_a * ctx.supply_v,
-                    erase_s,
-                    "write_back",
-                    f"sector {sector}",
-                    "erase",
-                )
-        if write.program_s > 0:
-            charge(
-                tail,
-                "flash",
-                flash.program_current_a * ctx.supply_v,
-                write.program_s,
-                "write_back",
-                "",
-                "program",
-            )
+        for piece in write.pieces(ctx.scenario.device.flash, ctx.supply_v):
+            charge(tail, "flash", piece.power_w, piece.duration_s, "write_back", piece.target, piece.action)
     if ctx.settings.sleep_s > 0 and states.sleep is not None:
         charge(tail, "sleep", states.sleep_power_w, ctx.settings.sleep_s, "sleep", "", states.sleep.name)
     tail_s = now - head_s - step_s

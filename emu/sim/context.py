@@ -7,7 +7,9 @@ schedule the same work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
 
 from emu.cost.power import PowerStates, resolve_point
 from emu.cost.task_cost import CostModel, TaskCost
@@ -67,11 +69,37 @@ class RunContext:
         return self.scenario.device.dma.current_a * self.supply_v
 
 
+class _Same:
+    """A cache key part that matches only the very object it holds (and keeps it alive)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
 def build_context(scenario: Scenario) -> RunContext:
-    """Resolve a scenario and its ``[session]`` section into a :class:`RunContext`."""
-    settings = SessionSettings.from_section(scenario.settings.get("session"), scenario.source)
+    """Resolve a scenario and its ``[session]`` section into a :class:`RunContext`.
+
+    Resolved once per process for an equal scenario and the same parsed core table (the table's loader
+    parses its file again when the file changes, and that is another key).
+    """
+    context = _build_context(scenario, _Same(load_core_table(scenario.device.core.family)))
+    # an equal scenario may carry another name and source: results must name the one asked about
+    return context if context.scenario is scenario else replace(context, scenario=scenario)
+
+
+@lru_cache(maxsize=128)
+def _build_context(scenario: Scenario, table_key: _Same) -> RunContext:
+    settings = scenario.session
     device = scenario.device
-    table = load_core_table(device.core.family)
+    table = table_key.value
     point = resolve_point(device, settings.clock_hz, settings.operating_point)
     memory = plan_memory(
         scenario.model, scenario.plan, scenario.reserved_sram_bytes, scenario.firmware_flash_bytes

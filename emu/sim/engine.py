@@ -208,18 +208,10 @@ class EventEngine:
         self.spans.append(Span("dma", target.layer, start, duration, target.phase, target.layer, "prefetch"))
 
     def write_back(self) -> Generator[simpy.Event, None, None]:
-        ctx, write = self.ctx, self.ctx.write_back
-        flash = ctx.scenario.device.flash
-        volts = ctx.supply_v
-        for sector in write.sectors:
-            erase_s = flash.sector_erase_times_s[sector] if flash.needs_erase else 0.0
-            if erase_s > 0:
-                yield from self.busy(
-                    "flash", flash.erase_current_a * volts, erase_s, "write_back", f"sector {sector}", "erase"
-                )
-        if write.program_s > 0:
+        ctx = self.ctx
+        for piece in ctx.write_back.pieces(ctx.scenario.device.flash, ctx.supply_v):
             yield from self.busy(
-                "flash", flash.program_current_a * volts, write.program_s, "write_back", "", "program"
+                "flash", piece.power_w, piece.duration_s, "write_back", piece.target, piece.action
             )
 
     # -- running -------------------------------------------------------------------------------------

@@ -115,6 +115,34 @@ class FlashWrite:
     program_bytes: int
     program_s: float
 
+    def pieces(self, flash: FlashSpec, supply_v: float) -> tuple[WritePiece, ...]:
+        """The flash work in order: one erase per sector (where the memory erases), then the programming.
+
+        The one place write-back power and time are priced: the event engine, the analytical sum and the
+        lifetime's activities all read these pieces.
+        """
+        pieces = []
+        for sector in self.sectors:
+            erase_s = flash.sector_erase_times_s[sector] if flash.needs_erase else 0.0
+            if erase_s > 0:
+                power_w = flash.erase_current_a * supply_v
+                pieces.append(WritePiece("erase", f"sector {sector}", sector, erase_s, power_w))
+        if self.program_s > 0:
+            power_w = flash.program_current_a * supply_v
+            pieces.append(WritePiece("program", "", None, self.program_s, power_w))
+        return tuple(pieces)
+
+
+@dataclass(frozen=True)
+class WritePiece:
+    """One erase or program operation of a write-back: what, on which sector, how long, at what power."""
+
+    action: str
+    target: str
+    sector: int | None
+    duration_s: float
+    power_w: float
+
 
 def layer_ranges(memory: MemoryPlan, firmware_flash_bytes: int) -> dict[str, tuple[int, int]]:
     """Flash byte range of each layer's stored parameters: firmware first, then layers in graph order."""

@@ -37,8 +37,9 @@ class ComparedPlan:
     lifetime_s: float
     end_cause: str
     life_energy_j: float
-    accuracy_before: float | None = None
-    accuracy_after: float | None = None
+    score_before: float | None = None
+    score_after: float | None = None
+    metric: str = "accuracy"
 
     @property
     def energy_per_sample_j(self) -> float:
@@ -59,8 +60,8 @@ class ComparedPlan:
             "lifetime_s": self.lifetime_s,
             "end_cause": self.end_cause,
             "life_energy_j": self.life_energy_j,
-            "accuracy_before": self.accuracy_before,
-            "accuracy_after": self.accuracy_after,
+            f"{self.metric}_before": self.score_before,
+            f"{self.metric}_after": self.score_after,
         }
 
 
@@ -144,11 +145,12 @@ def compare(
         session = simulate(variant)
         life = lifetime(variant, horizon_s=horizon_s)
         before = after = None
+        metric = "accuracy"
         if accuracy:
             from emu.functional.training import train
 
             trained = train(variant, epochs=epochs)
-            before, after = trained.accuracy_before, trained.accuracy_after
+            before, after, metric = trained.score_before, trained.score_after, trained.metric
         rows.append(
             ComparedPlan(
                 label=_label(changes),
@@ -162,8 +164,9 @@ def compare(
                 lifetime_s=life.lifetime_s,
                 end_cause=life.end_cause,
                 life_energy_j=life.to_dict()["supply_energy_j"],
-                accuracy_before=before,
-                accuracy_after=after,
+                score_before=before,
+                score_after=after,
+                metric=metric,
             )
         )
     return PlanComparison(scenario.name, scenario.device.name, scenario.model.name, tuple(rows))

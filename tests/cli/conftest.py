@@ -37,8 +37,9 @@ def golden(request):
 
     def check(name: str, text: str) -> None:
         path = ROOT / "tests" / "cli" / "golden" / name
-        if update or not path.exists():
+        if update:
             path.write_text(text)
+        assert path.exists(), f"no golden file {path} (pytest --update-golden writes it)"
         assert text == path.read_text(), f"output differs from {path} (pytest --update-golden rewrites it)"
 
     return check

@@ -16,12 +16,36 @@ def sram_sum(memory):
     return sum(v for k, v in memory.breakdown_bytes.items() if k != "frozen_weights_flash")
 
 
+def _sweep(memory):
+    """(arena extent, live bytes) per task, swept from the lowering's lifetimes and the placements alone.
+
+    Checks on the way that no two buffers live at the same task overlap in the arena.
+    """
+    program, arena = memory.program, memory.arena
+    extents, lives = [], []
+    for task in range(len(program.tasks)):
+        live = sorted(
+            (arena.offsets[n], arena.offsets[n] + arena.sizes[n])
+            for n, (first, last) in program.lifetimes.items()
+            if first <= task <= last
+        )
+        for (_, end), (start, _) in zip(live, live[1:], strict=False):
+            assert end <= start, f"buffers overlap in the arena at task {task}"
+        extents.append(max((end for _, end in live), default=0))
+        lives.append(sum(end - start for start, end in live))
+    return extents, lives
+
+
 @pytest.mark.parametrize("name", sorted(GRAPHS))
 @pytest.mark.parametrize("update", ["none", "full", "last:1", "bias"])
-def test_breakdown_adds_up_to_the_peak(name, update):
+def test_peak_and_breakdown_agree_with_an_interval_sweep_of_the_placements(name, update):
     memory = plan_memory(GRAPHS[name], TrainingPlan(update=update, batch_size=2), reserved_sram_bytes=1024)
-    assert sram_sum(memory) == memory.peak_sram_bytes
-    assert memory.peak_sram_bytes >= max(memory.live_bytes) + 1024
+    extents, lives = _sweep(memory)
+    assert memory.peak_sram_bytes == max(extents) + 1024
+    breakdown = memory.breakdown_bytes
+    assert breakdown["fragmentation"] == max(extents) - max(lives) >= 0
+    in_use = sram_sum(memory) - breakdown["fragmentation"] - breakdown["reserved"]
+    assert in_use == max(lives)
 
 
 def test_frozen_layers_before_the_trained_ones_need_no_backward():

@@ -1,5 +1,8 @@
 """Scenarios: loading, overrides, and bad input named by file and field."""
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,15 @@ def test_an_unknown_operating_point_lists_the_device_points(tmp_path, point):
     with pytest.raises(ScenarioError, match="session.operating_point") as err:
         emu.simulate(scenario)
     assert "64 MHz" in str(err.value)
+
+
+def test_a_suggestion_is_data_and_its_flags_give_its_plan():
+    path = EXAMPLES / "vww_full_stm32f746.toml"
+    result = emu.plan(Scenario.from_toml(path))
+    for suggestion in result.verdict.suggestions:
+        assert result.scenario.plan.with_changes(**dict(suggestion.changes)) == suggestion.plan
+    chosen = next(s for s in result.verdict.suggestions if s.fits and len(s.changes) > 1)
+    command = [sys.executable, "-m", "cli", "plan", "--scenario", str(path), *chosen.change.split(), "--json"]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=EXAMPLES.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["peak_sram_bytes"] == chosen.peak_sram_bytes

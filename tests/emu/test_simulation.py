@@ -88,6 +88,44 @@ def test_peak_sram_equals_planner(model, plan):
     assert emu.simulate(scenario).peak_sram_bytes == planned.peak_sram_bytes
 
 
+@pytest.mark.parametrize(
+    "model,plan", [("mlp", {}), ("mlperf-dscnn", {"precision": "int8", "update": "bias"})]
+)
+def test_occupancy_replayed_from_the_engines_allocations_matches_the_plan(model, plan, monkeypatch):
+    from emu.sim.hardware import Sram
+
+    log = []
+    allocate, free = Sram.allocate, Sram.free
+    monkeypatch.setattr(
+        Sram, "allocate", lambda s, t, names, w: (log.append(("+", names)), allocate(s, t, names, w))
+    )
+    monkeypatch.setattr(Sram, "free", lambda s, t, names: (log.append(("-", names)), free(s, t, names)))
+    scenario = _scenario(model=model, **plan, session={"samples": 2})
+    emu.simulate(scenario, reuse_steps=False)
+    memory = plan_memory(
+        scenario.model, scenario.plan, scenario.reserved_sram_bytes, scenario.firmware_flash_bytes
+    )
+    live: set[str] = set()
+    peak_extent = peak_live = 0
+    for sign, names in log:
+        for name in names:
+            if sign == "+":
+                assert name not in live, f"{name} allocated twice"
+                live.add(name)
+            else:
+                assert name in live, f"{name} freed but not live"
+                live.discard(name)
+        spans = sorted(
+            (memory.arena.offsets[n], memory.arena.offsets[n] + memory.arena.sizes[n]) for n in live
+        )
+        assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+        peak_extent = max(peak_extent, max((end for _, end in spans), default=0))
+        peak_live = max(peak_live, sum(end - start for start, end in spans))
+    assert log and set(memory.program.tensors) <= {n for sign, names in log if sign == "+" for n in names}
+    assert peak_extent + scenario.reserved_sram_bytes == memory.peak_sram_bytes
+    assert peak_live == max(memory.live_bytes)
+
+
 @pytest.mark.parametrize("overlap", [False, True])
 def test_reused_step_equals_event_by_event(overlap):
     scenario = _scenario(

@@ -6,6 +6,7 @@ import pytest
 import emu
 from emu.errors import ScenarioError
 from emu.scenario.scenario import Scenario
+from hw_models.loader import load_device
 from workloads.datasets import load_dataset
 from workloads.errors import WorkloadError
 from workloads.network import Network
@@ -95,9 +96,9 @@ def test_full_training_learns_digits():
 
 def test_personalisation_gains_accuracy_on_the_shifted_device_data(tmp_path):
     r = emu.train(_scenario(update="full", learning_rate=0.05), epochs=3, pretrain_epochs=5, shift="shift")
-    assert r.accuracy_pretrain > 0.8  # the pretrained model is good on its own data ...
-    assert r.accuracy_before < r.accuracy_pretrain - 0.2  # ... worse on the device's ...
-    assert r.accuracy_after > r.accuracy_before + 0.2  # ... and fine-tuning recovers it
+    assert r.score_pretrain > 0.8  # the pretrained model is good on its own data ...
+    assert r.score_before < r.score_pretrain - 0.2  # ... worse on the device's ...
+    assert r.score_after > r.score_before + 0.2  # ... and fine-tuning recovers it
     out = tmp_path / "tuned.npz"
     again = emu.train(
         _scenario(update="none"),
@@ -107,9 +108,9 @@ def test_personalisation_gains_accuracy_on_the_shifted_device_data(tmp_path):
         shift="shift",
         weights_out=str(out),
     )
-    assert again.accuracy_after == again.accuracy_before
+    assert again.score_after == again.score_before
     loaded = emu.train(_scenario(update="none"), epochs=1, weights=str(out), shift="shift")
-    assert loaded.accuracy_before == again.accuracy_after and loaded.pretrain_epochs == 0
+    assert loaded.score_before == again.score_after and loaded.pretrain_epochs == 0
 
 
 def test_bad_train_settings_and_datasets(tmp_path):
@@ -130,3 +131,15 @@ def test_bad_train_settings_and_datasets(tmp_path):
         emu.train(s, dataset=str(bad))
     with pytest.raises(WorkloadError, match="digits"):
         emu.train(_scenario("mlperf-dscnn"))
+
+
+def test_a_regression_model_reports_its_mean_squared_error_by_name(tmp_path):
+    graph = build_model("mlperf-autoencoder")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, *graph.input_shape)).astype(np.float32)
+    np.savez(tmp_path / "data.npz", x=x, y=x)
+    s = emu.Scenario(load_device("nrf52840"), graph, TrainingPlan(update="last:1", batch_size=4))
+    result = emu.train(s, dataset=str(tmp_path / "data.npz"), epochs=2, pretrain_epochs=1).to_dict()
+    assert result["metric"] == "mse" and not any(k.startswith("accuracy") for k in result)
+    assert result["mse_before"] > 0 and result["mse_after"] > 0
+    assert result["mse_reduction"] == pytest.approx(result["mse_before"] - result["mse_after"])

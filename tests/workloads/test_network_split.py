@@ -15,7 +15,7 @@ from workloads.graph import GraphBuilder
 from workloads.network import Network
 from workloads.plan import TrainingPlan
 from workloads.split import SplitStep, StepWorkers, splits
-from workloads.step import StepProgram
+from workloads.step import CompiledStep
 from workloads.zoo import build_model
 
 
@@ -94,7 +94,7 @@ def test_split_equals_whole_batch_up_to_summation_order(monkeypatch, plan):
     x, y = _data(9, seed=2)
     monkeypatch.setattr(split, "SPLIT_MIN_BATCH", 10**9)
     whole, whole_state, whole_losses = _run(graph, plan, x, y, 3)
-    assert isinstance(whole_state.program(9), StepProgram)
+    assert isinstance(whole_state.program(9), CompiledStep)
     monkeypatch.setattr(split, "SPLIT_MIN_BATCH", 8)
     monkeypatch.setattr(split, "SPLIT_MIN_CONV_MACS", 0)
     net, state, losses = _run(graph, plan, x, y, 3)
