@@ -12,6 +12,7 @@ from cli.devices import devices
 from cli.inspect import inspect
 from cli.lifetime import lifetime
 from cli.models import models
+from cli.optimize import optimize
 from cli.plan import plan
 from cli.render import error
 from cli.run import run
@@ -57,6 +58,7 @@ app.command()(inspect)
 app.command()(train)
 app.command()(lifetime)
 app.command()(compare)
+app.command()(optimize)
 
 
 def main() -> None:
@@ -75,11 +77,12 @@ def main() -> None:
         sys.exit(2)
     except Exception as exc:
         # usage errors of the command-line parser (click's UsageError family, which typer may vendor)
-        if not (hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)):
+        exit_code = getattr(exc, "exit_code", None)
+        if not (hasattr(exc, "format_message") and isinstance(exit_code, int)):
             raise
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         if exc.format_message():  # empty when the parser has already printed the help
             error(exc.format_message() + hint)
-        sys.exit(exc.exit_code)
+        sys.exit(exit_code)
     sys.exit(code if isinstance(code, int) else 0)

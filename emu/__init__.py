@@ -3,11 +3,19 @@
 The public API. ``import emu`` is light (no numba, numpy or SimPy): the heavier stages load on first use.
 """
 
+from typing import TYPE_CHECKING
+
 from emu.errors import INPUT_ERRORS, ScenarioError
 from emu.lower.inspection import ModelInspection, inspect_model
 from emu.memory.planning import PlanResult, plan
 from emu.scenario.scenario import Scenario
 from emu.study.comparison import PlanComparison, compare
+
+if TYPE_CHECKING:  # the lazy names below, for the type checker; at run time __getattr__ loads them
+    from emu.deploy.life import lifetime
+    from emu.deploy.lifetime_result import LifetimeResult
+    from emu.functional.training import TrainResult, train
+    from emu.sim.simulation import SimulationResult, simulate
 
 _LAZY = {
     "simulate": "emu.sim.simulation",
@@ -16,6 +24,8 @@ _LAZY = {
     "LifetimeResult": "emu.deploy.lifetime_result",
     "train": "emu.functional.training",
     "TrainResult": "emu.functional.training",
+    "optimize": "emu.study.optimization",
+    "OptimizeResult": "emu.study.optimization",
 }
 """Public names imported on first use: the simulator (SimPy), the lifetime stack and training (numpy, and
 numba when it runs) stay out of ``import emu``, so the plan path starts fast."""
@@ -33,6 +43,7 @@ __all__ = [
     "INPUT_ERRORS",
     "LifetimeResult",
     "ModelInspection",
+    "OptimizeResult",
     "PlanComparison",
     "PlanResult",
     "Scenario",
@@ -42,6 +53,7 @@ __all__ = [
     "compare",
     "inspect_model",
     "lifetime",
+    "optimize",
     "plan",
     "simulate",
     "train",

@@ -56,7 +56,10 @@ class Discharge:
 class CellModel(Protocol):
     """The interface every battery model offers (currents in A at the cell, times in s)."""
 
-    battery: Battery
+    @property
+    def battery(self) -> Battery:
+        """The cell's datasheet values."""
+        ...
 
     @property
     def state_of_charge(self) -> float:
@@ -227,5 +230,8 @@ class PeukertCell(IdealCell):
 
     def effective_current_a(self, current_a: float) -> float:
         """``I * max(1, I / I_ref) ** (k - 1)``."""
-        ratio = max(1.0, current_a / self.reference_current_a)
-        return current_a * ratio ** (self.exponent - 1)
+        exponent, reference_a = self.exponent, self.reference_current_a
+        if exponent is None or reference_a is None:
+            raise RuntimeError("PeukertCell.__post_init__ resolves both exponent and reference_current_a")
+        ratio = max(1.0, current_a / reference_a)
+        return current_a * ratio ** (exponent - 1)

@@ -287,6 +287,6 @@ def _precision(raw: Any, inherited: str | None, file: str, path: str) -> Mapping
         source = raw.get(f"{kernel_class}_source", entry.get("source", inherited))
         if not isinstance(source, str) or not source.strip():
             raise SpecError(file, where.rstrip("."), entry, "has no source")
-        values = [_number(entry, key, file, where) for key in _COST_KEYS]
-        classes[kernel_class] = KernelCost(*values, source=source)
+        per_mac, per_output, per_call = (_number(entry, key, file, where) for key in _COST_KEYS)
+        classes[kernel_class] = KernelCost(per_mac, per_output, per_call, source=source)
     return FrozenMapping(classes)

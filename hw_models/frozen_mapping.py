@@ -19,6 +19,7 @@ class FrozenMapping(Mapping[K, V]):
     """
 
     __slots__ = ("_data",)
+    _data: dict[K, V]
 
     def __init__(self, data: Mapping[K, V] | None = None) -> None:
         object.__setattr__(self, "_data", dict(data or {}))

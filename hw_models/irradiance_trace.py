@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import csv
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hw_models.errors import SpecError
@@ -40,6 +40,8 @@ class IrradianceTrace:
     times_s: tuple[float, ...]
     values_w_per_m2: tuple[float, ...]
     source: str = "trace"
+    _cumulative: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    """Exposure from 0 to each time (derived in ``__post_init__``)."""
 
     def __post_init__(self) -> None:
         _validate(self.source, list(zip(self.times_s, self.values_w_per_m2, strict=True)), None)
@@ -66,7 +68,7 @@ class IrradianceTrace:
     def _from_zero(self, t_s: float) -> float:
         """Exposure over ``[0, t_s]``."""
         periods, x = divmod(t_s, self.period_s)
-        ts, vs, cum = self.times_s, self.values_w_per_m2, self._cumulative  # type: ignore[attr-defined]
+        ts, vs, cum = self.times_s, self.values_w_per_m2, self._cumulative
         i = min(bisect.bisect_right(ts, x) - 1, len(ts) - 2)
         partial = cum[i] + (x - ts[i]) * (vs[i] + self.irradiance_w_per_m2(x)) / 2
         return periods * cum[-1] + partial

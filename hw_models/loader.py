@@ -19,7 +19,7 @@ from hw_models.errors import SpecError
 from hw_models.file_cache import cached_by_file
 from hw_models.flash import FlashSpec
 from hw_models.input_file import check_input_file, read_toml
-from hw_models.toml_table import TomlTable
+from hw_models.toml_table import TomlTable, given
 
 __all__ = ["battery_names", "device_names", "load_battery", "load_device"]
 
@@ -131,8 +131,8 @@ def _device(root: TomlTable, file: str) -> Device:
     sources["flash_bytes"] = sources["flash.size_bytes"]
     try:
         return Device(
-            name=name,
-            description=description,
+            name=given(name),
+            description=given(description),
             core=core,
             operating_points=tuple(_operating_point(t) for t in points),
             sram_bytes=sram_bytes,
@@ -141,7 +141,7 @@ def _device(root: TomlTable, file: str) -> Device:
             flash=flash,
             dma=dma,
             sleep_states=tuple(_sleep_state(t) for t in sleeps),
-            supply_voltage_v=voltage[0],
+            supply_voltage_v=given(voltage)[0],
             source_path=file,
             sources=sources,
             sram_access_energy_j_per_byte=energy,
@@ -168,12 +168,13 @@ def _operating_point(t: TomlTable) -> OperatingPoint:
     label = t.text("label", required=False, cited=False)
     core_voltage = t.quantity("core_voltage", "voltage", required=False)
     t.finish()
-    run_current_a = current[0] * clock[0] if current[1] == "current_per_frequency" else current[0]
+    clock_hz, current_a, current_kind = given(clock)[0], *given(current)
+    run_current_a = current_a * clock_hz if current_kind == "current_per_frequency" else current_a
     return _build(
         OperatingPoint,
         t,
-        clock_hz=clock[0],
-        voltage_v=voltage[0],
+        clock_hz=clock_hz,
+        voltage_v=given(voltage)[0],
         run_current_a=run_current_a,
         label=label or "",
         core_voltage_v=core_voltage[0] if core_voltage else None,
@@ -191,11 +192,12 @@ def _memory(t: TomlTable) -> tuple[int, tuple[MemoryBank, ...], float | None]:
         size = b.quantity("size", "size", integer=True)
         base = b.count("base_address", required=False, minimum=0)
         b.finish()
-        banks.append(_build(MemoryBank, b, name=name, size_bytes=size[0], base_address=base))
+        banks.append(_build(MemoryBank, b, name=name, size_bytes=given(size)[0], base_address=base))
+    sram_bytes = given(sram)[0]
     if not banks:
         t.sources["sram_banks[0].size_bytes"] = t.sources["sram_bytes"]
-        banks.append(MemoryBank("sram", sram[0]))
-    return sram[0], tuple(banks), energy[0] if energy else None
+        banks.append(MemoryBank("sram", sram_bytes))
+    return sram_bytes, tuple(banks), energy[0] if energy else None
 
 
 def _flash(t: TomlTable) -> tuple[int, FlashSpec]:
@@ -218,23 +220,24 @@ def _flash(t: TomlTable) -> tuple[int, FlashSpec]:
     times: list[float] = []
     for g in groups:
         count = g.count("count", maximum=MAX_SECTORS)
-        if len(sizes) + count > MAX_SECTORS:
+        if count is not None and len(sizes) + count > MAX_SECTORS:
             raise g.error("count", count, f"must keep the flash at {MAX_SECTORS:,} sectors or fewer in all")
         sector = g.quantity("size", "size", integer=True)
         own_time = g.quantity("erase_time", "time", required=erase_time is None and erasable)
         g.finish()
-        sizes += [sector[0]] * count
-        times += [(own_time or erase_time or (0.0,))[0]] * count
+        sizes += [given(sector)[0]] * given(count)
+        times += [(own_time or erase_time or (0.0,))[0]] * given(count)
+    size_bytes = given(size)[0]
     if not groups:
-        sizes, times = [size[0]], [0.0]
+        sizes, times = [size_bytes], [0.0]
     flash = _build(
         FlashSpec,
         t,
         sector_sizes_bytes=tuple(sizes),
         sector_erase_times_s=tuple(times),
-        program_unit_bytes=unit[0],
-        program_time_s=program_time[0],
-        program_current_a=program_current[0],
+        program_unit_bytes=given(unit)[0],
+        program_time_s=given(program_time)[0],
+        program_current_a=given(program_current)[0],
         erase_current_a=erase_current[0] if erase_current else 0.0,
         endurance_cycles=endurance,
         external=external,
@@ -243,7 +246,7 @@ def _flash(t: TomlTable) -> tuple[int, FlashSpec]:
         read_width_bytes=width[0] if width else None,
         read_throughput_bytes_per_s=throughput[0] if throughput else None,
     )
-    return size[0], flash
+    return size_bytes, flash
 
 
 def _dma(t: TomlTable) -> DmaSpec:
@@ -252,7 +255,11 @@ def _dma(t: TomlTable) -> DmaSpec:
     m2m = t.flag("memory_to_memory")
     t.finish()
     return _build(
-        DmaSpec, t, throughput_bytes_per_s=throughput[0], current_a=current[0], memory_to_memory=m2m
+        DmaSpec,
+        t,
+        throughput_bytes_per_s=given(throughput)[0],
+        current_a=given(current)[0],
+        memory_to_memory=m2m,
     )
 
 
@@ -262,7 +269,9 @@ def _sleep_state(t: TomlTable) -> SleepState:
     wakeup = t.quantity("wakeup", "time")
     retains = t.flag("retains_sram")
     t.finish()
-    return _build(SleepState, t, name=name, current_a=current[0], wakeup_s=wakeup[0], retains_sram=retains)
+    return _build(
+        SleepState, t, name=name, current_a=given(current)[0], wakeup_s=given(wakeup)[0], retains_sram=retains
+    )
 
 
 def _battery(root: TomlTable, file: str) -> Battery:
@@ -280,14 +289,14 @@ def _battery(root: TomlTable, file: str) -> Battery:
         raise SpecError(file, "source", "<missing>", "required: the cell's citation (tag and notes)")
     try:
         return Battery(
-            name=name,
-            chemistry=chemistry,
-            nominal_voltage_v=nominal[0],
-            cutoff_voltage_v=cutoff[0],
-            capacity_c=capacity[0],
-            max_continuous_current_a=continuous[0],
+            name=given(name),
+            chemistry=given(chemistry),
+            nominal_voltage_v=given(nominal)[0],
+            cutoff_voltage_v=given(cutoff)[0],
+            capacity_c=given(capacity)[0],
+            max_continuous_current_a=given(continuous)[0],
             max_pulse_current_a=pulse[0] if pulse else None,
-            self_discharge_per_year=discharge[0],
+            self_discharge_per_year=given(discharge)[0],
             source=root.source,
             source_path=file,
             sources=root.sources,

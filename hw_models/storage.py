@@ -77,19 +77,16 @@ def _advance(e0: float, a: float, tau: float, lo: float, hi: float, t: float, lo
     """
     if math.isinf(tau):
 
-        def at(s: float) -> float:
-            return e0 + a * s
-
-        def integral(s: float) -> float:
+        def linear_integral(s: float) -> float:
             return e0 * s + a * s * s / 2
 
         if a > 0 and e0 + a * t > hi:
             t_full = max(0.0, (hi - e0) / a)
-            return t, hi, integral(t_full) + hi * (t - t_full), t - t_full
+            return t, hi, linear_integral(t_full) + hi * (t - t_full), t - t_full
         if a < 0 and load and e0 + a * t < lo:
             t_empty = max(0.0, (lo - e0) / a)
-            return t_empty, lo, integral(t_empty), 0.0
-        return t, at(t), integral(t), 0.0
+            return t_empty, lo, linear_integral(t_empty), 0.0
+        return t, e0 + a * t, linear_integral(t), 0.0
     e_inf = a * tau
 
     def at(s: float) -> float:
@@ -342,5 +339,12 @@ def integrate(store: SupercapStore | CellStore, pieces: Iterable[tuple[float, fl
         )
         totals = [t + p for t, p in zip(totals, parts, strict=True)]
         if step.depleted:
-            return StorageStep(store, *totals, depleted=True)
-    return StorageStep(store, *totals, depleted=False)
+            return _summed(store, totals, depleted=True)
+    return _summed(store, totals, depleted=False)
+
+
+def _summed(store: SupercapStore | CellStore, totals: list[float], *, depleted: bool) -> StorageStep:
+    duration_s, harvested_j, stored_j, delivered_j, leaked_j, spilled_j, loss_j = totals
+    return StorageStep(
+        store, duration_s, harvested_j, stored_j, delivered_j, leaked_j, spilled_j, loss_j, depleted
+    )

@@ -8,6 +8,7 @@ the field, the value and what is allowed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, TypeVar
 
 from hw_models.capacitor import Capacitor
 from hw_models.errors import SpecError
@@ -29,6 +30,8 @@ _DATA = Path(__file__).parent / "data"
 _REGULATORS = _DATA / "regulators"
 _PANELS = _DATA / "panels"
 _CAPACITORS = _DATA / "capacitors"
+
+_Part = TypeVar("_Part", Regulator, SolarPanel, Capacitor)
 
 
 def _names(folder: Path) -> list[str]:
@@ -55,7 +58,8 @@ def _open(name_or_path: str | Path, folder: Path, what: str) -> tuple[TomlTable,
     return TomlTable(_parse(path), file=str(path), sources={}), str(path), preset
 
 
-def _finish(root: TomlTable, file: str, cls: type, preset: bool, **fields):
+def _finish(root: TomlTable, file: str, cls: type[_Part], preset: bool, **fields: Any) -> _Part:
+    # The fields are checked by the part's own __post_init__, which names the bad one.
     root.finish()
     if preset and fields["name"] != Path(file).stem:
         raise SpecError(
@@ -76,7 +80,7 @@ def load_regulator(name_or_path: str | Path) -> Regulator:
         Unknown preset, invalid TOML, or an invalid, missing, unknown or unsourced field.
     """
     t, file, preset = _open(name_or_path, _REGULATORS, "regulator")
-    fields = {"name": t.text("name", cited=False), "kind": t.text("kind", cited=False)}
+    fields: dict[str, object] = {"name": t.text("name", cited=False), "kind": t.text("kind", cited=False)}
     for base in (
         "output_voltage",
         "min_output_voltage",

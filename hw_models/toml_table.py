@@ -8,18 +8,36 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from hw_models.checks import suggest
 from hw_models.errors import MISSING, SpecError
 from hw_models.units import MAX_SI, SI_SUFFIX, keys_for
 
-__all__ = ["TomlTable"]
+__all__ = ["TomlTable", "given"]
 
 _SOURCE = "source"
 
 MAX_COUNT = 2**53
 """Counts beyond this are not exact as floats, and no count of a data file comes near it."""
+
+_T = TypeVar("_T")
+
+
+def given(value: _T | None) -> _T:
+    """A required read's value, once :meth:`TomlTable.finish` has run.
+
+    A required field that is missing reads as None and ``finish()`` raises its :class:`SpecError`,
+    so after ``finish()`` a required read is never None; this says so to the type checker.
+
+    Raises
+    ------
+    RuntimeError
+        If ``value`` is None: a required read used before ``finish()``, a bug in the loader.
+    """
+    if value is None:
+        raise RuntimeError("a required field was used before TomlTable.finish() reported it missing")
+    return value
 
 
 class TomlTable:
@@ -101,6 +119,30 @@ class TomlTable:
             )
         self.sources[self.si_prefix + si_name] = citation
 
+    @overload
+    def quantity(
+        self,
+        base: str,
+        kinds: str | tuple[str, ...],
+        *,
+        required: bool = True,
+        allow_zero: bool = False,
+        integer: Literal[True],
+        si_name: str | None = None,
+    ) -> tuple[int, str] | None: ...
+
+    @overload
+    def quantity(
+        self,
+        base: str,
+        kinds: str | tuple[str, ...],
+        *,
+        required: bool = True,
+        allow_zero: bool = False,
+        integer: Literal[False] = False,
+        si_name: str | None = None,
+    ) -> tuple[float, str] | None: ...
+
     def quantity(
         self,
         base: str,
@@ -132,7 +174,7 @@ class TomlTable:
         if value < 0 or (value == 0 and not allow_zero):
             raise self.error(key, value, f"must be a {'non-negative' if allow_zero else 'positive'} number")
         factor, kind = factors[key]
-        si = value * factor
+        si: float = value * factor
         if si > MAX_SI[kind]:
             limit = MAX_SI[kind] / factor
             raise self.error(key, value, f"must be at most {limit:g} (larger is not a part of a sensor node)")
@@ -206,7 +248,7 @@ class TomlTable:
         if key is None:
             return None
         values = self.data[key]
-        ok = isinstance(values, list) and values
+        ok = isinstance(values, list) and len(values) > 0
         ok = ok and all(
             not isinstance(v, bool) and isinstance(v, int | float) and math.isfinite(v) and v >= 0
             for v in values
@@ -217,8 +259,18 @@ class TomlTable:
         self._cite(key, name)
         return tuple(float(v) * factors[key] for v in values), name
 
+    @overload
+    def table(self, key: str, *, required: Literal[True] = True, si_prefix: str = "") -> TomlTable: ...
+
+    @overload
+    def table(self, key: str, *, required: bool, si_prefix: str = "") -> TomlTable | None: ...
+
     def table(self, key: str, *, required: bool = True, si_prefix: str = "") -> TomlTable | None:
-        """Read a sub-table; it inherits ``<key>_source`` or else this table's source."""
+        """Read a sub-table; it inherits ``<key>_source`` or else this table's source.
+
+        A missing required table raises at once (its keys could not be read), so only
+        ``required=False`` can return None.
+        """
         self._accept(key)
         if key not in self.data:
             if required:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from math import prod
+from typing import TypeVar, overload
 
 from workloads.errors import WorkloadError
 from workloads.layers import (
@@ -17,13 +18,20 @@ from workloads.layers import (
     Dropout,
     Flatten,
     GlobalAvgPool,
+    HardSigmoid,
+    HardSwish,
     Input,
     Layer,
+    LeakyReLU,
     MaxPool,
+    Mul,
     ReLU,
     ReLU6,
     Shape,
+    Sigmoid,
 )
+
+_L = TypeVar("_L", bound=Layer)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,18 @@ class Node:
     @property
     def kind(self) -> str:
         return self.layer.kind
+
+    def layer_as(self, cls: type[_L]) -> _L:
+        """This node's layer as a ``cls`` (for code that has already dispatched on :attr:`kind`).
+
+        Raises
+        ------
+        TypeError
+            If the layer is another type: the caller dispatched wrongly, a bug.
+        """
+        if not isinstance(self.layer, cls):
+            raise TypeError(f"node {self.name!r} is a {self.kind} layer, not a {cls.__name__}")
+        return self.layer
 
     @property
     def weight_count(self) -> int:
@@ -132,6 +152,14 @@ class Graph:
         return tuple(n for n in self.nodes if n.has_weights)
 
 
+@overload
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]: ...
+
+
+@overload
+def _pair(value: int | tuple[int, int] | None) -> tuple[int, int] | None: ...
+
+
 def _pair(value: int | tuple[int, int] | None) -> tuple[int, int] | None:
     """``3 -> (3, 3)``; a pair stays a pair; ``None`` (a pool's default stride) stays ``None``."""
     if value is None:
@@ -219,6 +247,20 @@ class GraphBuilder:
     def relu6(self, x: str | None = None, name: str | None = None) -> str:
         return self._chain(ReLU6(), x, name)
 
+    def leaky_relu(self, alpha: float = 0.01, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(LeakyReLU(float(alpha)), x, name)
+
+    def sigmoid(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(Sigmoid(), x, name)
+
+    def hard_sigmoid(
+        self, alpha: float = 0.2, beta: float = 0.5, x: str | None = None, name: str | None = None
+    ) -> str:
+        return self._chain(HardSigmoid(float(alpha), float(beta)), x, name)
+
+    def hard_swish(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(HardSwish(), x, name)
+
     def dropout(self, rate: float = 0.5, x: str | None = None, name: str | None = None) -> str:
         return self._chain(Dropout(rate), x, name)
 
@@ -250,6 +292,10 @@ class GraphBuilder:
 
     def add(self, a: str, b: str, name: str | None = None) -> str:
         return self.add_layer(Add(), (a, b), name)
+
+    def mul(self, x: str, s: str, name: str | None = None) -> str:
+        """``x * s``; ``s`` of ``x``'s shape or a ``(C,)`` channel gate."""
+        return self.add_layer(Mul(), (x, s), name)
 
     def _shape(self, x: str | None) -> Shape:
         target = x or self.last

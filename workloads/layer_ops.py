@@ -11,18 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from workloads.graph import Node
-from workloads.kernels.activation import _clamp_forward, _mask_backward
+from workloads.kernels.activation import _clamp_forward, _leaky_forward, _leaky_mask_backward, _mask_backward
 from workloads.kernels.conv import _backward_im2col, _forward_im2col
 from workloads.kernels.depthwise import _depthwise_backward, _depthwise_forward
 from workloads.kernels.elementwise import _add
+from workloads.kernels.gate import (
+    _hard_sigmoid_forward,
+    _hard_sigmoid_mask_backward,
+    _hard_swish_backward,
+    _hard_swish_forward,
+    _sigmoid_backward,
+    _sigmoid_forward,
+)
 from workloads.kernels.gemm import bias_grad, input_grad, linear_forward, weight_grad
+from workloads.kernels.multiply import _mul_backward, _mul_forward
 from workloads.kernels.norm import _backward as _bn_backward
 from workloads.kernels.norm import _batch_stats, _frozen_backward, _invstd, _normalise
 from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
+from workloads.layers import AvgPool, Conv2d, MaxPool
 
 Call = Callable[[], None]
 F32 = np.float32
@@ -48,7 +59,7 @@ class ConvGeometry:
 
     @classmethod
     def of(cls, node: Node) -> ConvGeometry:
-        layer = node.layer
+        layer = node.layer_as(Conv2d)
         pads = layer.pads(node.input_shapes)
         c_in, c_out, groups = node.input_shapes[0][2], layer.out_channels, layer.groups
         if groups == c_in == c_out:
@@ -57,7 +68,7 @@ class ConvGeometry:
             path = "pointwise"
         else:
             path = "im2col"
-        return cls(path, tuple(layer.stride), pads, groups)
+        return cls(path, layer.stride, pads, groups)
 
 
 def conv_workspace_elements(node: Node, batch: int) -> int:
@@ -65,14 +76,16 @@ def conv_workspace_elements(node: Node, batch: int) -> int:
     if node.kind != "conv2d" or ConvGeometry.of(node).path != "im2col":
         return 0
     oh, ow, _ = node.output_shape
-    kh, kw = node.layer.kernel
-    return batch * oh * ow * kh * kw * node.input_shapes[0][2] // node.layer.groups
+    layer = node.layer_as(Conv2d)
+    kh, kw = layer.kernel
+    return batch * oh * ow * kh * kw * node.input_shapes[0][2] // layer.groups
 
 
 def _column(workspace: np.ndarray, node: Node, batch: int) -> np.ndarray:
     oh, ow, _ = node.output_shape
-    kh, kw = node.layer.kernel
-    rows, cols = batch * oh * ow, kh * kw * node.input_shapes[0][2] // node.layer.groups
+    layer = node.layer_as(Conv2d)
+    kh, kw = layer.kernel
+    rows, cols = batch * oh * ow, kh * kw * node.input_shapes[0][2] // layer.groups
     return workspace[: rows * cols].reshape(rows, cols)
 
 
@@ -133,22 +146,52 @@ def forward_op(
         x1, y1 = x.reshape(-1), y.reshape(-1)
         m1 = NO_MASK if saved is None else saved.reshape(-1)
         return (lambda: _clamp_forward(x1, 0.0, hi, y1, m1)), 0
+    if kind == "leaky_relu":
+        alpha = F32(node.layer.alpha)
+        x1, y1 = x.reshape(-1), y.reshape(-1)
+        m1 = NO_MASK if saved is None else saved.reshape(-1)
+        return (lambda: _leaky_forward(x1, alpha, y1, m1)), 0
+    if kind in ("sigmoid", "hard_sigmoid", "hard_swish"):
+        return _gate_forward(node, x.reshape(-1), y.reshape(-1), saved), 0
     if kind == "maxpool":
-        geo = _pool_geometry(node)
-        return (lambda: _max_forward(x, *geo, y, saved)), 0
+        window = _pool_geometry(node)
+        return (lambda: _max_forward(x, *window, y, saved)), 0
     if kind == "avgpool":
         geo = _pool_geometry(node)
-        return (lambda: _avg(x, *geo, False, True, y)), 0
+        include_pad = node.layer_as(AvgPool).count_include_pad
+        return (lambda: _avg(x, *geo, include_pad, True, y)), 0
     if kind == "global_avg_pool":
         return (lambda: _global_avg(x, y)), 0
     if kind == "add":
         a1, b1, y1 = x.reshape(-1), ins[1].reshape(-1), y.reshape(-1)
         return (lambda: _add(a1, b1, y1)), 0
+    if kind == "mul":
+        a3, b3 = _mul_views(x, ins[1])
+        y3 = y.reshape(a3.shape)
+        return (lambda: _mul_forward(a3, b3, y3)), 0
     raise ValueError(f"no forward kernel for layer kind {kind!r}")  # flatten/dropout are views
+
+
+def _gate_forward(node: Node, x1: np.ndarray, y1: np.ndarray, saved: np.ndarray | None) -> Call:
+    if node.kind == "sigmoid":
+        return lambda: _sigmoid_forward(x1, y1)
+    if node.kind == "hard_swish":
+        return lambda: _hard_swish_forward(x1, y1)
+    alpha, beta = F32(node.layer.alpha), F32(node.layer.beta)
+    m1 = NO_MASK if saved is None else saved.reshape(-1)
+    return lambda: _hard_sigmoid_forward(x1, alpha, beta, y1, m1)
+
+
+def _mul_views(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands of a mul as ``(N, P, C)``: the gate's ``P`` is 1."""
+    n, c = a.shape[0], a.shape[-1]
+    return a.reshape(n, -1, c), b.reshape(n, -1, c)
 
 
 def _pool_geometry(node: Node) -> tuple[int, int, int, int, int, int]:
     layer = node.layer
+    if not isinstance(layer, MaxPool | AvgPool):
+        raise TypeError(f"node {node.name!r} is a {node.kind} layer, not a pooling layer")
     top, _, left, _ = layer.pads(node.input_shapes)
     return layer.pool[0], layer.pool[1], layer.strides[0], layer.strides[1], top, left
 
@@ -190,7 +233,7 @@ def backward_op(
         c = gy.shape[-1]
         gamma, mean, invstd = params["gamma"], params["mean"], params["invstd"]
         training = bn_stats is not None
-        if training:
+        if bn_stats is not None:
             mean, invstd = bn_stats
         need_dg, need_db = grads.weight is not None, grads.bias is not None
         # a sparse gamma trains its first k channels; the kernel computes all C (a cheap sum), the update
@@ -199,7 +242,7 @@ def backward_op(
         db = grads.bias if need_db else EMPTY1
         need_dx = dx is not None
         gy2, x2 = gy.reshape(-1, c), x.reshape(-1, c) if need_dg or (need_dx and training) else EMPTY2
-        dx2 = dx.reshape(-1, c) if need_dx else EMPTY2
+        dx2 = dx.reshape(-1, c) if dx is not None else EMPTY2
         if not (need_dx or need_dg or need_db):
             return calls, 0, 0
         if saved is not None:
@@ -210,23 +253,48 @@ def backward_op(
         flags = (training, need_dx, need_dg, need_db)
         calls.append(lambda: _bn_backward(gy2, x2, gamma, mean, invstd, *flags, dx2, dg, db))
         return calls, 0, 0
-    if dx is None and kind != "add":
+    if all(d is None for d in dxs):
         return calls, 0, 0
-    if kind in ("relu", "relu6"):
+    if kind == "mul":  # x: the first operand; saved: the second
+        a3, b3 = _mul_views(x, saved)
+        need_a, need_b = dxs[0] is not None, dxs[1] is not None
+        da3 = dxs[0].reshape(a3.shape) if dxs[0] is not None else np.zeros((0, 0, 0), F32)
+        db3 = dxs[1].reshape(b3.shape) if dxs[1] is not None else np.zeros((0, 0, 0), F32)
+        g3 = gy.reshape(a3.shape)
+        calls.append(lambda: _mul_backward(g3, a3, b3, need_a, need_b, da3, db3))
+        return calls, 0, 0
+    if kind in ("flatten", "dropout", "add"):
+        for target in dxs:
+            if target is not None and not np.shares_memory(target, gy):
+                calls.append(partial(np.copyto, target, gy.reshape(target.shape)))
+        return calls, 0, 0
+    if dx is None:
+        return calls, 0, 0
+    if kind in ("relu", "relu6", "maxpool") and saved is None:
+        raise ValueError(f"the backward of {kind} layer {node.name!r} needs the mask its forward saved")
+    if kind in ("relu", "relu6") and saved is not None:
         g1, m1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
         calls.append(lambda: _mask_backward(g1, m1, d1))
+    elif kind == "leaky_relu":
+        g1, m1, d1, alpha = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1), F32(node.layer.alpha)
+        calls.append(lambda: _leaky_mask_backward(g1, m1, alpha, d1))
+    elif kind == "sigmoid":  # saved: the forward output
+        g1, y1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
+        calls.append(lambda: _sigmoid_backward(g1, y1, d1))
+    elif kind == "hard_sigmoid":
+        g1, m1, d1, alpha = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1), F32(node.layer.alpha)
+        calls.append(lambda: _hard_sigmoid_mask_backward(g1, m1, alpha, d1))
+    elif kind == "hard_swish":
+        g1, x1, d1 = gy.reshape(-1), x.reshape(-1), dx.reshape(-1)
+        calls.append(lambda: _hard_swish_backward(g1, x1, d1))
     elif kind == "maxpool":
         calls.append(lambda: _max_backward(gy, saved, dx))
     elif kind == "avgpool":
         geo = _pool_geometry(node)
-        calls.append(lambda: _avg(gy, *geo, False, False, dx))
+        include_pad = node.layer_as(AvgPool).count_include_pad
+        calls.append(lambda: _avg(gy, *geo, include_pad, False, dx))
     elif kind == "global_avg_pool":
         calls.append(lambda: _global_avg_backward(gy, dx))
-    elif kind in ("flatten", "dropout", "add"):
-        for target in dxs:
-            if target is not None and not np.shares_memory(target, gy):
-                src = gy.reshape(target.shape)
-                calls.append(lambda t=target, s=src: np.copyto(t, s))
     else:
         raise ValueError(f"no backward kernel for layer kind {kind!r}")
     return calls, 0, 0
@@ -259,7 +327,7 @@ def _weighted_backward(
     if geo is None or geo.path == "pointwise":
         x2 = x.reshape(rows, -1) if k else EMPTY2
         w2 = w.reshape(-1, c_out)
-        if k:
+        if k and grads.weight is not None:
             dw2 = grads.weight.reshape(-1, c_out)
             calls.append(lambda: weight_grad(x2, gy2, k, dw2))
         if dx is not None:

@@ -9,7 +9,7 @@ MLPerf Tiny reference figures; element-wise work is counted as ``elementwise_ops
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil, prod
+from math import ceil, isfinite, prod
 
 Shape = tuple[int, ...]
 
@@ -215,6 +215,45 @@ class ReLU6(Layer):
 
 
 @dataclass(frozen=True)
+class LeakyReLU(Layer):
+    """``x`` where ``x > 0``, else ``alpha * x`` (ONNX ``LeakyRelu``; its default slope is 0.01)."""
+
+    alpha: float = 0.01
+    kind = "leaky_relu"
+
+    def __post_init__(self) -> None:
+        if not isfinite(self.alpha):
+            raise ValueError(f"leaky_relu alpha must be finite, got {self.alpha!r}")
+
+
+@dataclass(frozen=True)
+class Sigmoid(Layer):
+    """``1 / (1 + exp(-x))``; its backward reads its own output."""
+
+    kind = "sigmoid"
+
+
+@dataclass(frozen=True)
+class HardSigmoid(Layer):
+    """``clip(alpha * x + beta, 0, 1)`` (ONNX ``HardSigmoid``: defaults 0.2 and 0.5; PyTorch writes 1/6)."""
+
+    alpha: float = 0.2
+    beta: float = 0.5
+    kind = "hard_sigmoid"
+
+    def __post_init__(self) -> None:
+        if not (isfinite(self.alpha) and isfinite(self.beta)):
+            raise ValueError(f"hard_sigmoid alpha and beta must be finite, got {self.alpha!r}, {self.beta!r}")
+
+
+@dataclass(frozen=True)
+class HardSwish(Layer):
+    """``x * relu6(x + 3) / 6`` (ONNX ``HardSwish``, MobileNetV3's); its backward reads its input."""
+
+    kind = "hard_swish"
+
+
+@dataclass(frozen=True)
 class Dropout(Layer):
     """Dropout: a no-op at inference and in the memory plan (it aliases its input)."""
 
@@ -236,6 +275,22 @@ class Add(Layer):
         if inputs[0] != inputs[1]:
             raise ValueError(f"add needs equal shapes, got {inputs[0]} and {inputs[1]}")
         return inputs[0]
+
+
+@dataclass(frozen=True)
+class Mul(Layer):
+    """Element-wise product ``x * s``: ``s`` of ``x``'s shape, or one value per channel ``(C,)`` broadcast
+    over the positions of a feature map (the squeeze-excitation channel gate). Its backward reads the
+    other operand of each input that needs a gradient."""
+
+    kind = "mul"
+    arity = 2
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        x, s = inputs
+        if s != x and s != (x[-1],):
+            raise ValueError(f"mul needs equal shapes or a ({x[-1]},) channel gate, got {x} and {s}")
+        return x
 
 
 @dataclass(frozen=True)
@@ -274,6 +329,10 @@ class MaxPool(_Pool):
 
 @dataclass(frozen=True)
 class AvgPool(_Pool):
+    """Average pooling; ``count_include_pad`` divides by the whole window (padding counted as zeros),
+    else by the elements inside the input (ONNX's default and TensorFlow's)."""
+
+    count_include_pad: bool = False
     kind = "avgpool"
 
 
@@ -311,5 +370,16 @@ LOSSES = ("softmax_cross_entropy", "mse")
 ALIASING_KINDS = frozenset({"flatten", "dropout"})
 """Layers whose output is their input buffer (a view or a no-op)."""
 
-ELEMENTWISE_KINDS = frozenset({"relu", "relu6", "batchnorm"})
+ELEMENTWISE_KINDS = frozenset(
+    {"relu", "relu6", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish", "batchnorm"}
+)
 """Single-input layers that can run in place when nothing else reads their input."""
+
+MASK_KINDS = frozenset({"relu", "relu6", "leaky_relu", "hard_sigmoid"})
+"""Activations whose backward needs only a 1-bit mask of the forward input."""
+
+INPUT_KEEPING_KINDS = frozenset({"hard_swish"})
+"""Parameter-free layers whose backward reads their forward input."""
+
+OUTPUT_KEEPING_KINDS = frozenset({"sigmoid"})
+"""Layers whose backward reads their forward output."""

@@ -73,6 +73,7 @@ class Network:
         self.params: dict[str, dict[str, np.ndarray]] = {}
         self._inference: dict[int, CompiledStep] = {}
         self._workers: StepWorkers | None = None
+        self.quant: QuantizedLayers | None = None  # set_weights below must not requantize yet
         self.set_weights(init_weights(graph, seed) if weights is None else weights, "weights")
         self.quant = QuantizedLayers(graph, self.params) if precision == "int8" else None
         if self.quant is not None and quantization is not None:
@@ -95,7 +96,7 @@ class Network:
                     np.copyto(target["invstd"], invstd)
                 else:
                     target["invstd"] = invstd
-        if getattr(self, "quant", None) is not None:
+        if self.quant is not None:
             self.quant.requantize_weights()
 
     def weights(self) -> Weights:

@@ -58,7 +58,9 @@ class Value:
     pending Transpose changes it). ``order``: for a vector that flattens a feature map, tinyemu's element
     ``i`` is ONNX's element ``order[i]`` (None: the same order). ``squeezed``: a vector ONNX sees as
     ``(N, C, 1, 1)``. ``quant``: (scale, int8 zero point) when the tensor is quantised. ``exclusive``: no
-    other ONNX node reads the producing layer's output, so a fold into that layer is exact.
+    other ONNX node reads the producing layer's output, so a fold into that layer is exact. ``spatial``:
+    the number of ONNX spatial axes: 1 for a sequence ``(N, C, L)`` (and its ``(N, C, 1)`` pool), which
+    tinyemu holds as a ``(1, L, C)`` feature map so that 2-D kernels and costs apply (H = 1).
     """
 
     node: str
@@ -68,6 +70,7 @@ class Value:
     squeezed: bool = False
     quant: tuple[float, int] | None = None
     exclusive: bool = True
+    spatial: int = 2
 
 
 @dataclass
@@ -116,10 +119,15 @@ class Converter:
         self.input_shape: Shape = ()
 
     def add_input(self, name: str, dims: tuple[int, ...]) -> None:
-        """The graph input: ``(F,)`` or NCHW ``(C, H, W)`` (NHWC if only ``Transpose(0,3,1,2)`` reads it)."""
+        """The graph input: ``(F,)``, a sequence ``(C, L)`` (held as ``(1, L, C)``) or NCHW ``(C, H, W)``
+        (NHWC if only ``Transpose(0,3,1,2)`` reads it)."""
         if len(dims) == 1:
             self.input_shape = dims
             self.values[name] = Value("input", dims)
+            return
+        if len(dims) == 2:
+            self.input_shape = (1, dims[1], dims[0])
+            self.values[name] = Value("input", self.input_shape, NCHW, spatial=1)
             return
         readers = [n for n in self.nodes if name in n.input]
         nhwc = bool(readers) and all(
@@ -152,9 +160,9 @@ class Converter:
         raise self.fail(node, f"input {i}", name or None, "a constant (an initializer)")
 
     def feature_map(self, node: Any, v: Value) -> Value:
-        """``v``, checked to be an NCHW feature map."""
+        """``v``, checked to be an NCHW feature map (or an NCL sequence)."""
         if len(v.shape) != 3:
-            raise self.fail(node, "input", v.shape, "a feature map (N, C, H, W)")
+            raise self.fail(node, "input", v.shape, "a feature map (N, C, H, W) or a sequence (N, C, L)")
         if v.axes != NCHW:
             raise self.fail(node, "input layout", v.axes, "NCHW (Transposes must cancel before it)")
         return v
@@ -194,11 +202,33 @@ class Converter:
         return draft if v.exclusive and self.uses[tensor] == 1 else None
 
     # -- windows -------------------------------------------------------------------------------------
-    def window(self, node: Any, v: Value, kernel: tuple[int, int]) -> tuple[Any, tuple[int, int]]:
-        """Padding and strides of a conv or pool (dilation 1; ceil_mode only where it changes nothing)."""
+    def window_attributes(self, node: Any, v: Value) -> dict[str, Any]:
+        """The node's attributes, those of a 1-D window (over a sequence) written as a 1 x K one."""
         a = attributes(node)
+        if v.spatial == 2:
+            return a
+        for key in ("kernel_shape", "strides", "dilations"):
+            if key in a:
+                if len(a[key]) != 1:
+                    raise self.fail(node, key, a[key], "one value (the input is a sequence (N, C, L))")
+                a[key] = [1, a[key][0]]
+        if "pads" in a:
+            if len(a["pads"]) != 2:
+                raise self.fail(node, "pads", a["pads"], "two pads (begin, end) of the sequence axis")
+            a["pads"] = [0, a["pads"][0], 0, a["pads"][1]]
+        return a
+
+    def window(
+        self, node: Any, v: Value, kernel: tuple[int, int], a: dict[str, Any] | None = None
+    ) -> tuple[Any, tuple[int, int]]:
+        """Padding and strides of a conv or pool (dilation 1; ceil_mode only where it changes nothing).
+
+        ``a``: the node's attributes as :meth:`window_attributes` gives them (read here if None).
+        """
+        a = self.window_attributes(node, v) if a is None else a
         if any(d != 1 for d in a.get("dilations", [1, 1])):
-            raise self.fail(node, "dilations", a["dilations"], "1 (dilated windows are not supported)")
+            given = attributes(node)["dilations"]  # as the file writes them (1-D: one value)
+            raise self.fail(node, "dilations", given, "1 (dilated windows are not supported)")
         if "kernel_shape" in a and tuple(a["kernel_shape"]) != kernel:
             raise self.fail(node, "kernel_shape", a["kernel_shape"], f"the weight's {kernel}")
         strides = tuple(a.get("strides", [1, 1]))

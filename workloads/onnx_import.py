@@ -6,13 +6,20 @@ What maps to what (the per-op converters are in :mod:`workloads.onnx_ops`):
 
 - Conv (groups, strides, pads or auto_pad; dilation 1) -> ``conv2d``; a BatchNormalization that is the
   only reader of a Conv's output is folded into the conv weights and bias (exact up to fp32 rounding);
+- sequences: an input ``(N, C, L)`` is held as a ``(1, L, C)`` feature map, so a Conv1d is a 1 x K
+  ``conv2d`` and 1-D pools are 1 x K pools (the 2-D kernels and costs apply; a ReduceMean over L is the
+  global average pool; a Flatten lists (C, L) in ONNX's order);
 - Gemm (transA 0, any transB, alpha and beta folded into the constants) and MatMul with a constant weight
   -> ``dense``; an Add of a constant that is the only reader of a Conv/Gemm/MatMul output folds into the
   bias;
-- Relu -> ``relu``; Clip(0, 6) -> ``relu6`` (Clip(0, inf) -> ``relu``); BatchNormalization -> ``batchnorm``
-  (its epsilon moved into the variance so the executor's fixed epsilon gives the same result); Add of two
-  tensors -> ``add``; MaxPool, AveragePool, GlobalAveragePool -> the pools; Flatten and Reshape to 2-D ->
-  ``flatten``; Softmax at the output, Identity and Dropout are dropped; Transposes that cancel vanish;
+- Relu -> ``relu``; Clip(0, 6) -> ``relu6`` (Clip(0, inf) -> ``relu``); LeakyRelu, Sigmoid,
+  HardSigmoid, HardSwish -> their layers (:mod:`workloads.onnx_activation_ops`); BatchNormalization ->
+  ``batchnorm`` (its epsilon moved into the variance so the executor's fixed epsilon gives the same
+  result); Add of two tensors -> ``add``; Mul of two tensors (same shape, or a feature map and a
+  ``(N, C, 1, 1)`` channel gate) -> ``mul``, and a 1x1 Conv of such a pooled tensor -> ``dense``;
+  MaxPool, AveragePool (``count_include_pad`` either way), GlobalAveragePool and a ReduceMean over the
+  spatial axes (keepdims 0 or 1) -> the pools; Flatten and Reshape to 2-D -> ``flatten``; Softmax at
+  the output, Identity and Dropout are dropped; Transposes that cancel vanish;
 - quantised models (QuantizeLinear/DequantizeLinear around Conv/Gemm/MatMul, QLinearConv,
   QLinearMatMul): weights are dequantised into the float weights and the scales kept per layer; a
   QuantizeLinear whose zero point is the bottom of the range (onnxruntime's ``quantize_static`` folds the
@@ -37,12 +44,22 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import Graph
+from workloads.onnx_activation_ops import ACTIVATION_OPS
 from workloads.onnx_convert import Converter, node_label
 from workloads.onnx_layout_ops import LAYOUT_OPS, clip_supported
 from workloads.onnx_ops import PARAM_OPS
 
-OPS = {**PARAM_OPS, **LAYOUT_OPS}
+OPS = {**PARAM_OPS, **LAYOUT_OPS, **ACTIVATION_OPS}
 """Converter of every ONNX operator type (default domain) the importer supports."""
+
+SUPPORTED = (
+    "tinyemu imports Conv (1-D or 2-D), Gemm, MatMul (constant weight), Relu, Clip(0, 6), LeakyRelu, "
+    "Sigmoid, HardSigmoid, HardSwish, BatchNormalization, Add, Mul (same shapes or a channel gate), "
+    "MaxPool, AveragePool (1-D or 2-D), GlobalAveragePool, ReduceMean (over the spatial axes), Flatten, "
+    "Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose (pairs that cancel), Constant "
+    "and the quantisation ops QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul"
+)
+"""What the unsupported-ops error says the importer reads."""
 
 QUANT_KEYS = ("w_scale", "x_scale", "x_zero_point", "y_scale", "y_zero_point")
 """Keys of each layer's entry in :attr:`ImportedModel.quantization`."""
@@ -127,10 +144,7 @@ def import_onnx(path: str | Path) -> ImportedModel:
             source,
             "unsupported ONNX ops",
             missing,
-            "tinyemu imports Conv, Gemm, MatMul (constant weight), Relu, Clip(0, 6), BatchNormalization, "
-            "Add, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape (to 2-D), Softmax (at the "
-            "output), Identity, Dropout, Transpose (pairs that cancel), Constant and the quantisation ops "
-            "QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul",
+            SUPPORTED,
         )
     input_name, input_dims = _single_input(onnx, graph, constants, source)
     if len(graph.output) != 1:
@@ -207,9 +221,12 @@ def _single_input(onnx: Any, graph: Any, constants: dict[str, np.ndarray], sourc
     if not value.type.HasField("tensor_type") or not value.type.tensor_type.HasField("shape"):
         raise WorkloadError(source, f"input {value.name!r}", "no shape", "a tensor input with a static shape")
     dims = value.type.tensor_type.shape.dim
-    if len(dims) not in (2, 4):
+    if len(dims) not in (2, 3, 4):
         raise WorkloadError(
-            source, f"input {value.name!r}.rank", len(dims), "2 (batch, features) or 4 (batch, C, H, W)"
+            source,
+            f"input {value.name!r}.rank",
+            len(dims),
+            "2 (batch, features), 3 (batch, C, L) or 4 (batch, C, H, W)",
         )
     sample = []
     for axis, dim in enumerate(dims[1:], start=1):

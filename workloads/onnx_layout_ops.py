@@ -40,33 +40,36 @@ def clip_supported(node: Any, constants: dict[str, np.ndarray]) -> bool:
     return clip_range(node, constants) in _CLIPS
 
 
-def _activation(cv: Converter, node: Any, layer: Any) -> None:
+def activation(cv: Converter, node: Any, layer: Any) -> None:
+    """Emit the element-wise ``layer`` reading the node's one input (same layout out as in)."""
     v = cv.act(node, 0)
     name = cv.emit(node, layer, (v,))
     cv.values[node.output[0]] = replace(v, node=name, exclusive=True)
 
 
 def relu(cv: Converter, node: Any) -> None:
-    _activation(cv, node, ReLU())
+    activation(cv, node, ReLU())
 
 
 def clip(cv: Converter, node: Any) -> None:
-    _activation(cv, node, _CLIPS[clip_range(node, cv.consts)]())
+    activation(cv, node, _CLIPS[clip_range(node, cv.consts)]())
 
 
 def _pool(cv: Converter, node: Any, kind: type) -> None:
     x = cv.feature_map(node, cv.act(node, 0))
-    a = attributes(node)
     if any(cv.uses[o] for o in node.output[1:] if o):
         raise cv.fail(node, "outputs", list(node.output), "one output (no Indices)")
-    if len(a.get("kernel_shape", [])) != 2:
-        raise cv.fail(node, "kernel_shape", a.get("kernel_shape"), "two window sizes")
+    if len(attributes(node).get("kernel_shape", [])) != x.spatial:
+        want = "one window size (the input is a sequence (N, C, L))" if x.spatial == 1 else "two window sizes"
+        raise cv.fail(node, "kernel_shape", attributes(node).get("kernel_shape"), want)
+    a = cv.window_attributes(node, x)
     pool = tuple(a["kernel_shape"])
-    padding, strides = cv.window(node, x, pool)
-    if kind is AvgPool and a.get("count_include_pad", 0) and padding != "valid" and any(padding):
-        raise cv.fail(node, "count_include_pad", 1, "0 (padding excluded from the average) or no padding")
-    name = cv.emit(node, kind(pool, strides, padding), (x,))
-    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW)
+    padding, strides = cv.window(node, x, pool, a)
+    layer = kind(pool, strides, padding)
+    if kind is AvgPool and a.get("count_include_pad", 0) and padding != "valid":
+        layer = AvgPool(pool, strides, padding, count_include_pad=True)  # PyTorch's default
+    name = cv.emit(node, layer, (x,))
+    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW, spatial=x.spatial)
 
 
 def maxpool(cv: Converter, node: Any) -> None:
@@ -80,7 +83,32 @@ def avgpool(cv: Converter, node: Any) -> None:
 def global_avgpool(cv: Converter, node: Any) -> None:
     x = cv.feature_map(node, cv.act(node, 0))
     name = cv.emit(node, GlobalAvgPool(), (x,))
-    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, squeezed=True)
+    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, squeezed=True, spatial=x.spatial)
+
+
+def reduce_mean(cv: Converter, node: Any) -> None:
+    """A mean over the spatial axes (``torch.mean(x, (2, 3))``, PyTorch 2's ``AdaptiveAvgPool2d(1)``; the
+    length axis of a sequence) is the global average pool; ``keepdims=1`` leaves ONNX ``(N, C, 1, 1)``."""
+    v = cv.act(node, 0)
+    a = attributes(node)
+    axes = a.get("axes")
+    if len(node.input) > 1 and node.input[1]:  # opset 18: the axes are an input
+        axes = [int(i) for i in cv.const(node, 1).reshape(-1)]
+    keep = a.get("keepdims", 1)
+    if len(v.shape) != 3 or v.axes is None:
+        raise cv.fail(node, "input", v.shape, "a feature map (N, C, H, W) to average over H and W")
+    rank = v.spatial + 2
+    onnx_axes = v.axes if v.spatial == 2 else (v.axes[0], v.axes[1], v.axes[3])  # (N, C, L): no H
+    want = "the spatial axes [2, 3] (or [-2, -1])" if v.spatial == 2 else "the length axis [2] (or [-1])"
+    if not axes or a.get("noop_with_empty_axes", 0):
+        raise cv.fail(node, "axes", axes or [], f"{want}, not the batch or channel axis")
+    ours = sorted({onnx_axes[i % rank] for i in axes if -rank <= i < rank})
+    if ours != [1, 2][2 - v.spatial :] or len(axes) != v.spatial:
+        raise cv.fail(node, "axes", list(axes), want)
+    if keep and v.axes != NCHW:
+        raise cv.fail(node, "input layout", v.axes, "NCHW for keepdims=1 (Transposes must cancel first)")
+    name = cv.emit(node, GlobalAvgPool(), (v,))
+    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, squeezed=bool(keep), spatial=v.spatial)
 
 
 def _flatten(cv: Converter, node: Any, v: Value) -> None:
@@ -100,7 +128,7 @@ def _flatten(cv: Converter, node: Any, v: Value) -> None:
 def flatten(cv: Converter, node: Any) -> None:
     v = cv.act(node, 0)
     axis = attributes(node).get("axis", 1)
-    rank = 4 if len(v.shape) == 3 or v.squeezed else 2
+    rank = v.spatial + 2 if len(v.shape) == 3 or v.squeezed else 2
     if axis not in (1, 1 - rank):
         raise cv.fail(node, "axis", axis, "1 (keep the batch axis)")
     _flatten(cv, node, v)
@@ -127,7 +155,7 @@ def transpose(cv: Converter, node: Any) -> None:
         cv.consts[node.output[0]] = np.transpose(cv.consts[name], perm)
         return
     v = cv.act(node, 0)
-    rank = 4 if len(v.shape) == 3 else 2
+    rank = v.spatial + 2 if len(v.shape) == 3 else 2
     perm = list(range(rank))[::-1] if perm is None else list(perm)
     if rank == 4 and not v.squeezed and sorted(perm) == [0, 1, 2, 3] and perm[0] == 0:
         cv.through(node, v, axes=tuple(v.axes[p] for p in perm))
@@ -226,6 +254,7 @@ LAYOUT_OPS: dict[str, Callable[[Converter, Any], None]] = {
     "MaxPool": maxpool,
     "AveragePool": avgpool,
     "GlobalAveragePool": global_avgpool,
+    "ReduceMean": reduce_mean,
     "Flatten": flatten,
     "Reshape": reshape,
     "Transpose": transpose,

@@ -1,4 +1,4 @@
-"""ONNX operators with parameters: Conv, Gemm, MatMul, their quantised forms, BatchNormalization, Add.
+"""ONNX operators with parameters: Conv, Gemm, MatMul, their quantised forms, BatchNormalization; Add, Mul.
 
 Conv weights go OIHW -> HWIO (grouped: ONNX ``(C_out, C_in / group, KH, KW)``); dense weights are
 ``(F_in, F_out)``, their rows permuted when the input flattens a feature map in another order. Folds (a
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from workloads.layers import Add, BatchNorm, Conv2d, Dense
+from workloads.layers import Add, BatchNorm, Conv2d, Dense, Mul
 from workloads.onnx_convert import NCHW, Converter, Value, attributes
 from workloads.onnx_quant import QuantParams, channel_scale, dequantize
 
@@ -49,20 +49,25 @@ def _record_quant(cv, node, name, w_q, out_axis, ndim, channels, x_q: Quant, y_q
 
 
 def _conv(cv, node, x: Value, w, b, w_q, x_q: Quant, y_q: Quant = None) -> None:
-    if w.ndim != 4:
-        raise cv.fail(node, "weight shape", w.shape, "(C_out, C_in / group, KH, KW)")
+    ndim = w.ndim
+    if x.spatial == 1 and ndim == 3:  # Conv1d: a 1 x K kernel over the (1, L, C) sequence
+        w = w[:, :, None, :]
+    elif not (x.spatial == 2 and ndim == 4):
+        want = "(C_out, C_in / group, K)" if x.spatial == 1 else "(C_out, C_in / group, KH, KW)"
+        raise cv.fail(node, "weight shape", w.shape, want)
     cout, cg, kh, kw = w.shape
-    groups = attributes(node).get("group", 1)
+    a = cv.window_attributes(node, x)
+    groups = a.get("group", 1)
     if cg * groups != x.shape[2]:
         raise cv.fail(node, "weight shape", w.shape, f"C_in / group = {x.shape[2]} / {groups}")
-    padding, strides = cv.window(node, x, (kh, kw))
+    padding, strides = cv.window(node, x, (kh, kw), a)
     tensors = {"weight": w.transpose(2, 3, 1, 0)}
     if b is not None:
         tensors["bias"] = _bias(cv, node, b, cout)
     layer = Conv2d(cout, (kh, kw), strides, padding, groups, b is not None)
     name = cv.emit(node, layer, (x,), **tensors)
-    _record_quant(cv, node, name, w_q, 0, 4, cout, x_q, y_q)
-    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW, quant=y_q)
+    _record_quant(cv, node, name, w_q, 0, ndim, cout, x_q, y_q)
+    cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW, quant=y_q, spatial=x.spatial)
 
 
 def _dense(cv, node, x: Value, w, b, w_q, out_axis: int, x_q: Quant, y_q: Quant = None) -> None:
@@ -78,9 +83,61 @@ def _dense(cv, node, x: Value, w, b, w_q, out_axis: int, x_q: Quant, y_q: Quant 
 
 
 def conv(cv: Converter, node: Any) -> None:
-    x = cv.feature_map(node, cv.act(node, 0))
+    v = cv.act(node, 0)
     w = cv.const(node, 1).astype(np.float64)
+    if len(v.shape) == 1 and v.squeezed:  # a 1x1 conv of a pooled (N, C, 1, 1) tensor (squeeze-excitation)
+        _gate_conv(cv, node, v, w, cv.const(node, 2, False))
+        return
+    x = cv.feature_map(node, v)
     _conv(cv, node, x, w, cv.const(node, 2, False), cv.qconst.get(node.input[1]), x.quant)
+
+
+def _gate_conv(cv: Converter, node: Any, v: Value, w: np.ndarray, b: np.ndarray | None) -> None:
+    """A Conv whose input is ``(N, C, 1, 1)`` sees one position: a 1x1, ungrouped, unpadded one is a
+    dense layer, and its output stays ``(N, C_out, 1, 1)`` for ONNX."""
+    a = attributes(node)
+    ones = [1] * v.spatial
+    kernel_ok = w.ndim == 2 + v.spatial and list(w.shape[2:]) == ones and w.shape[1] == v.shape[0]
+    if not kernel_ok or a.get("group", 1) != 1 or any(a.get("pads", [])) or a.get("dilations", ones) != ones:
+        raise cv.fail(
+            node, "weight shape", w.shape, f"a 1x1 ungrouped, unpadded conv of the pooled ({v.shape[0]},)"
+        )
+    if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
+        raise cv.fail(node, "auto_pad", a["auto_pad"], "NOTSET, VALID, SAME_UPPER or SAME_LOWER")
+    cout = w.shape[0]
+    tensors = {"weight": w.reshape(cout, -1).T}
+    if b is not None:
+        tensors["bias"] = _bias(cv, node, b, cout)
+    name = cv.emit(node, Dense(cout, b is not None), (v,), **tensors)
+    cv.values[node.output[0]] = Value(name, (cout,), squeezed=True, spatial=v.spatial)
+
+
+def mul(cv: Converter, node: Any) -> None:
+    """``x * s`` of two computed tensors: the same shape (SiLU's ``x * sigmoid(x)``), or a feature map and
+    a ``(N, C, 1, 1)`` channel gate (squeeze-excitation), in either order."""
+    a, b = cv.act(node, 0), cv.act(node, 1)
+    if len(a.shape) == 1 and len(b.shape) == 3:
+        a, b = b, a
+    same = a.shape == b.shape and (a.axes, a.squeezed, a.spatial) == (b.axes, b.squeezed, b.spatial)
+    same = same and (a.order is None) == (b.order is None)
+    same = same and (a.order is None or np.array_equal(a.order, b.order))
+    gate = (
+        len(a.shape) == 3
+        and a.axes == NCHW
+        and b.squeezed
+        and b.shape == (a.shape[-1],)
+        and b.spatial == a.spatial
+    )
+    if not (same or gate):
+        raise cv.fail(
+            node,
+            "input shapes",
+            (a.shape, b.shape),
+            "two tensors of one shape and layout, or a feature map (N, C, H, W) and a channel gate "
+            "(N, C, 1, 1)",
+        )
+    name = cv.emit(node, Mul(), (a, b))
+    cv.values[node.output[0]] = replace(a, node=name, quant=None, exclusive=True)
 
 
 def gemm(cv: Converter, node: Any) -> None:
@@ -168,7 +225,7 @@ def add(cv: Converter, node: Any) -> None:
         same_order = (a.order is None and b.order is None) or (
             a.order is not None and b.order is not None and np.array_equal(a.order, b.order)
         )
-        if a.axes != b.axes or not same_order or a.squeezed != b.squeezed:
+        if a.axes != b.axes or not same_order or a.squeezed != b.squeezed or a.spatial != b.spatial:
             raise cv.fail(node, "input layouts", (a.axes, b.axes), "the same layout for both inputs")
         name = cv.emit(node, Add(), (a, b))
         cv.values[node.output[0]] = replace(a, node=name, quant=None, exclusive=True)
@@ -198,5 +255,6 @@ PARAM_OPS: dict[str, Callable[[Converter, Any], None]] = {
     "QLinearMatMul": qlinear_matmul,
     "BatchNormalization": batchnorm,
     "Add": add,
+    "Mul": mul,
 }
 """Converters of the ONNX operators that carry (or fold into) parameters."""

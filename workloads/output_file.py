@@ -68,7 +68,7 @@ def check_output_path(path: str | Path, what: str, suffixes: Iterable[str] | Non
     return path
 
 
-def atomic_write(path: str | Path, write: Callable[[BinaryIO], None], what: str = "output file") -> None:
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], what: str = "output file") -> None:
     """Write a file through ``write(handle)`` into a temporary file, fsync it, then rename it to ``path``.
 
     On any failure (a full disk, an exception in ``write``, Ctrl-C) the temporary file is removed and an

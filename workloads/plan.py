@@ -51,6 +51,15 @@ class TrainingPlan:
         ``fp32``, or ``int8`` (int8 weights and forward activations, fp32 gradients).
     reorder
         Apply each layer's update as soon as its gradient exists and free the gradient.
+    micro_batch_size
+        Samples per micro-step (gradient accumulation): the step runs ``batch_size / micro_batch_size``
+        forward and backward passes of this many samples, adds their gradients and updates once, so the
+        effective batch and its numerics are kept while activations are those of one micro-batch.
+        ``None`` (the default) runs the whole batch at once. Must divide ``batch_size``.
+    recompute
+        Layers whose output, kept for backward, is instead dropped after the forward pass and
+        recomputed from the nearest kept tensor just before the backward pass reads it
+        (see :mod:`workloads.recompute`).
     learning_rate, momentum
         Optimizer hyper-parameters (used by functional training).
 
@@ -63,6 +72,8 @@ class TrainingPlan:
     batch_size: int = 1
     precision: str = "fp32"
     reorder: bool = False
+    micro_batch_size: int | None = None
+    recompute: tuple[str, ...] = ()
     sparse_bias_layers: int = 0
     sparse_weights: Mapping[str, float] = field(default_factory=dict, hash=False)  # compared, not hashed
     learning_rate: float = 0.01
@@ -99,6 +110,17 @@ class TrainingPlan:
             raise WorkloadError(src, "plan.batch_size", self.batch_size, "a positive integer")
         if not isinstance(self.reorder, bool):
             raise WorkloadError(src, "plan.reorder", self.reorder, "true or false")
+        micro = self.micro_batch_size
+        if micro is not None and (
+            isinstance(micro, bool) or not isinstance(micro, int) or micro < 1 or self.batch_size % micro
+        ):
+            raise WorkloadError(
+                src, "plan.micro_batch_size", micro, f"a positive divisor of batch_size ({self.batch_size})"
+            )
+        if not isinstance(self.recompute, list | tuple) or not all(
+            isinstance(n, str) for n in self.recompute
+        ):
+            raise WorkloadError(src, "plan.recompute", self.recompute, "a list of layer names")
         if (
             isinstance(self.sparse_bias_layers, bool)
             or not isinstance(self.sparse_bias_layers, int)
@@ -135,6 +157,7 @@ class TrainingPlan:
             if not numeric or not (0 <= value <= high if closed else 0 <= value < high):
                 raise WorkloadError(src, f"plan.{key}", value, allowed)
         object.__setattr__(self, "sparse_weights", dict(self.sparse_weights))
+        object.__setattr__(self, "recompute", tuple(sorted(set(self.recompute))))
 
     def _last_k(self) -> int | None:
         if not self.update.startswith("last:"):
@@ -147,11 +170,30 @@ class TrainingPlan:
         return self.update != "none"
 
     @property
+    def micro_steps(self) -> int:
+        """Forward and backward passes per step: ``batch_size / micro_batch_size`` (1 without it)."""
+        return self.batch_size // self.micro_batch_size if self.micro_batch_size else 1
+
+    @property
+    def samples_per_pass(self) -> int:
+        """Samples one forward or backward pass holds: the micro-batch, else the whole batch."""
+        return self.micro_batch_size or self.batch_size
+
+    @property
     def optimizer_state_slots(self) -> int:
         return OPTIMIZER_STATE_SLOTS[self.optimizer] if self.trains else 0
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan as every result's ``--json`` document shows it."""
+        """The plan as every result's ``--json`` document shows it.
+
+        ``micro_batch_size`` and ``recompute`` appear only when set, so documents of plans that use
+        neither are unchanged.
+        """
+        extra: dict[str, Any] = {}
+        if self.micro_batch_size is not None:
+            extra["micro_batch_size"] = self.micro_batch_size
+        if self.recompute:
+            extra["recompute"] = list(self.recompute)
         return {
             "update": self.update,
             "optimizer": self.optimizer,
@@ -162,6 +204,7 @@ class TrainingPlan:
             "sparse_weights": dict(self.sparse_weights),
             "learning_rate": self.learning_rate,
             "momentum": self.momentum,
+            **extra,
         }
 
     def with_changes(self, **changes: Any) -> TrainingPlan:
@@ -176,6 +219,10 @@ class TrainingPlan:
         if update == "sparse":
             update = f"sparse(bias last {self.sparse_bias_layers}, weights {len(self.sparse_weights)} layers)"
         extra = ", reorder" if self.reorder else ""
+        if self.micro_steps > 1:
+            extra += f", micro-batch {self.micro_batch_size} x{self.micro_steps}"
+        if self.recompute:
+            extra += f", recompute {len(self.recompute)}"
         return f"{update}, {self.optimizer}, batch {self.batch_size}, {self.precision}{extra}"
 
     def resolve(self, graph: Graph) -> dict[str, LayerTraining]:

@@ -9,115 +9,43 @@ memory accounting, extended so that frozen layers between trainable ones still p
 * Convolution and dense layers keep their input only if their weights train (the bias gradient is a
   sum over the output gradient; the input gradient needs only the weights).
 * Batch-norm runs in frozen mode (running statistics) and keeps its input only if gamma trains.
-* ReLU and ReLU6 keep a 1-bit mask; max-pool keeps a 1-byte argmax index per output element; pools,
-  adds, flatten and dropout keep nothing.
-* Flatten and dropout alias their input; ReLU, ReLU6 and batch-norm run in place when nothing else
-  reads their input afterwards (the usual fused-activation behaviour of MCU inference engines).
+* ReLU, ReLU6, leaky ReLU and hard sigmoid keep a 1-bit mask (``x > 0``, or inside the linear range);
+  max-pool keeps a 1-byte argmax index per output element; sigmoid keeps its output (``y (1 - y)``) and
+  hard swish its input; a mul (``x * s``, the squeeze-excitation gate) the other operand of each input
+  that needs a gradient; pools, adds, flatten and dropout keep nothing.
+* Flatten and dropout alias their input; the activations and batch-norm run in place when nothing
+  else reads their input afterwards (the usual fused-activation behaviour of MCU inference engines) and
+  the backward does not need it.
 * Weight gradients live until their update: to the end of the backward pass, or, with ``reorder``,
   only until the layer's update runs right after its backward pass.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import ceil
 
 from workloads.graph import Graph, Node
-from workloads.layers import ALIASING_KINDS, ELEMENTWISE_KINDS
-from workloads.plan import LayerTraining, TrainingPlan
-
-SRAM_CATEGORIES = (
-    "input_batch",
-    "trained_weights",
-    "activations_saved",
-    "transient",
-    "gradients",
-    "optimizer_state",
-    "workspace",
+from workloads.layers import (
+    ALIASING_KINDS,
+    ELEMENTWISE_KINDS,
+    INPUT_KEEPING_KINDS,
+    MASK_KINDS,
+    OUTPUT_KEEPING_KINDS,
+    Conv2d,
 )
-"""Breakdown categories of SRAM, in report order."""
-
-GRADIENT_BYTES = 4
-"""Gradients and optimizer state are fp32 in both precisions."""
-
-
-@dataclass(frozen=True)
-class Tensor:
-    """A buffer the step program allocates in SRAM."""
-
-    name: str
-    size_bytes: int
-    category: str
-    layer: str
-
-
-@dataclass(frozen=True)
-class Task:
-    """One kernel call of the step program.
-
-    ``macs`` and ``elementwise_ops`` are for the whole batch; ``param_updates`` counts the parameters an
-    update task writes.
-    """
-
-    index: int
-    phase: str
-    action: str
-    layer: str
-    kind: str
-    reads: tuple[str, ...]
-    writes: tuple[str, ...]
-    macs: int = 0
-    elementwise_ops: int = 0
-    param_updates: int = 0
-
-
-@dataclass(frozen=True)
-class StepProgram:
-    """The lowered training step: tasks in order, tensors with [first, last] task lifetimes."""
-
-    graph: Graph
-    plan: TrainingPlan
-    training: dict[str, LayerTraining]
-    tasks: tuple[Task, ...]
-    tensors: dict[str, Tensor]
-    lifetimes: dict[str, tuple[int, int]]
-
-    def live_at(self, index: int) -> list[Tensor]:
-        """Tensors alive during task ``index``."""
-        return [self.tensors[n] for n, (a, b) in self.lifetimes.items() if a <= index <= b]
-
-
-def weight_bytes(plan: TrainingPlan) -> int:
-    """Bytes per stored weight: int8 weights in the int8 precision, else fp32."""
-    return 1 if plan.precision == "int8" else 4
-
-
-def activation_bytes(plan: TrainingPlan) -> int:
-    """Bytes per forward activation element."""
-    return 1 if plan.precision == "int8" else 4
-
-
-BIAS_BYTES = 4
-"""Biases are int32 in int8 deployments and fp32 otherwise: 4 bytes either way."""
-
-
-def trained_out_channels(node: Node, training: LayerTraining) -> int:
-    """Output channels whose weights train (sparse update trains a leading fraction)."""
-    out_channels = node.output_shape[-1]
-    return ceil(training.weight_fraction * out_channels) if training.weight_fraction > 0 else 0
-
-
-def trained_weight_count(node: Node, training: LayerTraining) -> int:
-    """Weights of ``node`` that train under ``training``."""
-    if not node.weight_count:
-        return 0
-    per_channel = node.weight_count // node.output_shape[-1]
-    return per_channel * trained_out_channels(node, training)
-
-
-def trained_param_count(node: Node, training: LayerTraining) -> int:
-    """Weights plus biases of ``node`` that train."""
-    return trained_weight_count(node, training) + (node.bias_count if training.bias else 0)
+from workloads.plan import LayerTraining, TrainingPlan
+from workloads.step_program import (
+    BIAS_BYTES,
+    GRADIENT_BYTES,
+    StepProgram,
+    Task,
+    Tensor,
+    activation_bytes,
+    trained_out_channels,
+    trained_param_count,
+    trained_weight_count,
+    weight_bytes,
+)
 
 
 class _Lowering:
@@ -127,7 +55,8 @@ class _Lowering:
         self.graph = graph
         self.plan = plan
         self.training = plan.resolve(graph) if plan.trains else {}
-        self.batch = plan.batch_size
+        self.batch = plan.samples_per_pass  # buffers hold one (micro-)batch
+        self.work_batch = plan.batch_size  # work counts cover every sample of the step
         self.act_bytes = activation_bytes(plan)
         self.tasks: list[Task] = []
         self.tensors: dict[str, Tensor] = {}
@@ -166,8 +95,9 @@ class _Lowering:
         updates: int = 0,
     ) -> Task:
         index = len(self.tasks)
+        calls = 1 if phase == "update" else self.plan.micro_steps
         task = Task(
-            index, phase, action, node.name, node.kind, tuple(reads), tuple(writes), macs, ops, updates
+            index, phase, action, node.name, node.kind, tuple(reads), tuple(writes), macs, ops, updates, calls
         )
         self.tasks.append(task)
         for name in (*reads, *writes):
@@ -185,12 +115,29 @@ class _Lowering:
             return training is not None and training.weight_fraction > 0
         return False
 
+    def backward_operands(self, node: Node) -> list[str]:
+        """The nodes whose outputs the backward-data task of a parameter-free ``node`` reads: hard swish its
+        input; a mul the other operand of each input that needs a gradient."""
+        need = self.input_needs_grad(node)
+        if node.kind in INPUT_KEEPING_KINDS and need:
+            return [node.inputs[0]]
+        if node.kind == "mul":
+            x, s = node.inputs
+            return list(dict.fromkeys(([s] if x in need else []) + ([x] if s in need else [])))
+        return []
+
+    def saved_output(self, node: Node) -> bool:
+        """Whether the backward pass of ``node`` reads its own output (sigmoid: ``y (1 - y)``)."""
+        return node.kind in OUTPUT_KEEPING_KINDS and bool(self.input_needs_grad(node))
+
     def keeps_mask(self, node: Node) -> bool:
-        return node.kind in ("relu", "relu6", "maxpool") and bool(self.input_needs_grad(node))
+        return (node.kind in MASK_KINDS or node.kind == "maxpool") and bool(self.input_needs_grad(node))
 
     # -- program ---------------------------------------------------------------------------------------
     def lower(self) -> StepProgram:
         saved_nodes = {i for n in self.graph if self.saved_inputs(n) for i in n.inputs}
+        saved_nodes |= {n.name for n in self.graph if self.saved_output(n)}
+        saved_nodes |= {i for n in self.graph if self.needs_backward(n) for i in self.backward_operands(n)}
         self._forward(saved_nodes)
         if self.plan.trains:
             self._loss()
@@ -203,7 +150,15 @@ class _Lowering:
         self._mark_saved()
         lifetimes = {n: (self.first[n], self.last[n]) for n in self.tensors if n in self.first}
         tensors = {n: t for n, t in self.tensors.items() if n in lifetimes}
-        return StepProgram(self.graph, self.plan, self.training, tuple(self.tasks), tensors, lifetimes)
+        return StepProgram(
+            self.graph,
+            self.plan,
+            self.training,
+            tuple(self.tasks),
+            tensors,
+            lifetimes,
+            frozenset(self.grad_of),
+        )
 
     def _forward(self, saved_nodes: set[str]) -> None:
         graph, batch = self.graph, self.batch
@@ -238,7 +193,13 @@ class _Lowering:
                 writes.append(workspace)
             reads = inputs + self._weights_read(node)
             self.task(
-                "forward", "forward", node, reads, writes, node.macs * batch, node.elementwise_ops * batch
+                "forward",
+                "forward",
+                node,
+                reads,
+                writes,
+                node.macs * self.work_batch,
+                node.elementwise_ops * self.work_batch,
             )
 
     def _aliases(self, node: Node, saved_nodes: set[str]) -> bool:
@@ -265,10 +226,11 @@ class _Lowering:
 
     def _workspace(self, node: Node, action: str = "forward") -> str | None:
         """Partial im2col buffer of a standard convolution: two columns (the CMSIS-NN scheme)."""
-        if node.kind != "conv2d" or node.layer.is_depthwise or node.layer.is_pointwise():
+        layer = node.layer
+        if not isinstance(layer, Conv2d) or layer.is_depthwise or layer.is_pointwise():
             return None
-        kh, kw = node.layer.kernel
-        column = kh * kw * node.input_shapes[0][2] // node.layer.groups
+        kh, kw = layer.kernel
+        column = kh * kw * node.input_shapes[0][2] // layer.groups
         element = 2 if self.plan.precision == "int8" and action == "forward" else 4
         return self.tensor(f"ws:{action}:{node.name}", 2 * column * element, "workspace", node.name)
 
@@ -302,11 +264,11 @@ class _Lowering:
             [self.output_of[out.name], "labels"],
             [grad, probs],
             0,
-            self.batch * out.output_elements * 3,
+            self.work_batch * out.output_elements * 3,
         )
 
     def _backward(self) -> None:
-        batch = self.batch
+        batch = self.work_batch  # work counts; buffer sizes use self.batch
         for node in reversed(self.graph.nodes):
             if not self.needs_backward(node) or node.name not in self.grad_of:
                 continue
@@ -351,6 +313,9 @@ class _Lowering:
 
     def _backward_data_reads(self, node: Node) -> list[str]:
         reads = []
+        reads += [self.output_of[i] for i in self.backward_operands(node)]
+        if self.saved_output(node):
+            reads.append(self.output_of[node.name])
         if f"mask:{node.name}" in self.tensors:
             reads.append(f"mask:{node.name}")
         if node.name in self.training and node.param_count:
@@ -395,31 +360,40 @@ class _Lowering:
                     self.tensors[name] = Tensor(name, tensor.size_bytes, "activations_saved", tensor.layer)
 
     def _persistent(self) -> None:
-        """Trained weights and optimizer state live for the whole step (they persist across steps)."""
-        end = len(self.tasks) - 1
-        for name, tensor in self.tensors.items():
-            if tensor.category in ("trained_weights", "optimizer_state") and name in self.first:
-                self.first[name], self.last[name] = 0, end
-        for name in ("input", "labels"):
-            if name in self.first:
-                self.first[name] = 0
+        persistent_lifetimes(self.plan, tuple(self.tasks), self.tensors, self.first, self.last)
+
+
+def persistent_lifetimes(
+    plan: TrainingPlan,
+    tasks: tuple[Task, ...],
+    tensors: dict[str, Tensor],
+    first: dict[str, int],
+    last: dict[str, int],
+) -> None:
+    """Stretch ``first`` / ``last`` (from the tasks' uses) over what outlives its uses, in place.
+
+    Trained weights and optimizer state live for the whole step (they persist across steps); the input
+    batch and labels are there from the start. With micro-batching the weight gradients accumulate over
+    the micro-steps: each lives from the first forward pass to its update, and at least to the end of the
+    backward pass (an update the plan reorders can only run in the last micro-step).
+    """
+    end = len(tasks) - 1
+    backward_end = max((t.index for t in tasks if t.phase == "backward"), default=end)
+    for name, tensor in tensors.items():
+        if tensor.category in ("trained_weights", "optimizer_state") and name in first:
+            first[name], last[name] = 0, end
+        if tensor.category == "gradients" and plan.micro_steps > 1 and name in first:
+            first[name], last[name] = 0, max(last[name], backward_end)
+    for name in ("input", "labels"):
+        if name in first:
+            first[name] = 0
 
 
 def lower(graph: Graph, plan: TrainingPlan) -> StepProgram:
     """Lower ``graph`` under ``plan`` into the program of one training step (or one inference)."""
-    return _Lowering(graph, plan).lower()
+    program = _Lowering(graph, plan).lower()
+    if plan.recompute and plan.trains:
+        from workloads.recompute import with_recomputation  # builds on this module's types
 
-
-def stored_param_bytes(graph: Graph, plan: TrainingPlan) -> dict[str, int]:
-    """Bytes each layer keeps in flash: frozen weights (execute in place) and the stored copy of trained ones.
-
-    Every parameter has its home in flash (the deployed model); batch-norm parameters and running
-    statistics are stored fp32.
-    """
-    result = {}
-    for node in graph:
-        if not node.param_count and not node.buffer_count:
-            continue
-        wbytes = 4 if node.kind == "batchnorm" else weight_bytes(plan)
-        result[node.name] = node.weight_count * wbytes + node.bias_count * BIAS_BYTES + node.buffer_count * 4
-    return result
+        program = with_recomputation(program, plan.recompute)
+    return program

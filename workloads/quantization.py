@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsFloat, SupportsIndex, SupportsInt
 
 import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import Graph, Node
-from workloads.kernels import quantize_weight
+from workloads.kernels import activation_qparams, quantize_weight
+from workloads.kernels.optimizer import fp32_update
 from workloads.kernels.qlinear import _quantized_layer, exact_workspace
 from workloads.kernels.quant import (
     _dequantize_activation,
@@ -28,6 +29,7 @@ from workloads.kernels.quant import (
     _quantize_activation,
 )
 from workloads.layer_ops import Call
+from workloads.layers import AvgPool, Conv2d
 
 if TYPE_CHECKING:
     from workloads.step import TrainState
@@ -101,42 +103,46 @@ class QuantizedLayers:
         for name, given in quantization.items():
             kind = self.graph[name].kind if name in self.graph else None
             if kind in ROUNDED_KINDS and given.get("y_scale") is not None:
-                scale, zp = float(given["y_scale"]), int(given.get("y_zero_point") or 0)
+                scale = _float(given["y_scale"], source, f"{name}/y_scale")
+                zp = _int(given.get("y_zero_point") or 0, source, f"{name}/y_zero_point")
                 if not scale > 0 or not -128 <= zp <= 127:
                     raise WorkloadError(
                         source, f"{name}/y_scale", (scale, zp), "a positive scale, zp -128..127"
                     )
                 self.outputs[name] = (scale, zp)
         for name, q in self.layers.items():
-            given = quantization.get(name)
-            if given is None:
+            entry = quantization.get(name)
+            if entry is None:
                 raise WorkloadError(source, name, None, f"int8 scales {', '.join(QUANT_KEYS)}")
-            missing = [k for k in QUANT_KEYS if k not in given]
+            missing = [k for k in QUANT_KEYS if k not in entry]
             if missing:
                 raise WorkloadError(source, f"{name}/{missing[0]}", None, "a value")
             w_scale = np.ascontiguousarray(
-                np.broadcast_to(np.asarray(given["w_scale"], np.float32), q.w_scale.shape)
+                np.broadcast_to(np.asarray(entry["w_scale"], np.float32), q.w_scale.shape)
             )
             if not np.all(w_scale > 0):
                 raise WorkloadError(source, f"{name}/w_scale", float(w_scale.min()), "positive scales")
+            imported: dict[str, tuple[float, int]] = {}
             for key in ("x", "y"):
-                if given[f"{key}_scale"] is None:
+                if entry[f"{key}_scale"] is None:
                     continue
-                scale, zp = float(given[f"{key}_scale"]), given[f"{key}_zero_point"] or 0
-                if not scale > 0 or int(zp) != zp or not -128 <= int(zp) <= 127:
+                scale = _float(entry[f"{key}_scale"], source, f"{name}/{key}_scale")
+                zp_given = entry[f"{key}_zero_point"] or 0
+                zero_point = _float(zp_given, source, f"{name}/{key}_zero_point")
+                if not scale > 0 or int(zero_point) != zero_point or not -128 <= int(zero_point) <= 127:
                     raise WorkloadError(
                         source,
                         f"{name}/{key}_scale",
-                        (scale, zp),
+                        (scale, zp_given),
                         "a positive scale and a zero point in -128..127",
                     )
+                imported[key] = (scale, int(zero_point))
             q.w_scale[:] = w_scale
             q.fixed_scale = True
-            for key in ("x", "y"):
-                if given[f"{key}_scale"] is not None:
-                    setattr(q, f"{key}_scale", float(given[f"{key}_scale"]))
-                    setattr(q, f"{key}_zero_point", int(given[f"{key}_zero_point"] or 0))
-                    setattr(q, f"fixed_{key}", True)
+            for key, (scale, zp_int) in imported.items():
+                setattr(q, f"{key}_scale", scale)
+                setattr(q, f"{key}_zero_point", zp_int)
+                setattr(q, f"fixed_{key}", True)
         self.requantize_weights()
 
     def set_ranges(self, ranges: Mapping[str, list[float]]) -> None:
@@ -144,8 +150,6 @@ class QuantizedLayers:
 
         Scales imported from the model file are kept.
         """
-        from workloads.kernels import activation_qparams
-
         for name, q in self.layers.items():
             x_lo, x_hi, y_lo, y_hi = ranges[name]
             if not q.fixed_x:
@@ -185,8 +189,9 @@ class QuantizedLayers:
         w = params["weight"]
         macs = y.size * int(np.prod(w.shape[:-1]))
         bias = params.get("bias", np.zeros(0, np.float32))
-        if node.kind == "conv2d":
-            layer = node.layer
+        views: tuple[np.ndarray, ...]
+        layer = node.layer
+        if isinstance(layer, Conv2d):
             pt, _, pl, _ = layer.pads(node.input_shapes)
             geometry, groups = (*layer.stride, pt, pl), layer.groups
             views = (x, q.weight_q, xq, x_deq, yq, y)
@@ -237,8 +242,6 @@ class QuantizedLayers:
         state: TrainState,
     ) -> Call:
         """The update of an int8 weight: QAS SGD on the int8 tensor, or fp32 momentum/Adam then rounding."""
-        from workloads.step import fp32_update
-
         q = self.layers[name]
         wq2, scale = q.weight_q.reshape(p2.shape), q.w_scale
         if optimizer == "sgd":
@@ -259,12 +262,30 @@ class QuantizedLayers:
         return rounded
 
 
+def _float(value: object, source: str, field: str) -> float:
+    """An imported scale or zero point as a float; a value that is no number is the file's error."""
+    if not isinstance(value, (SupportsFloat, SupportsIndex)):
+        raise WorkloadError(source, field, value, "a number")
+    return float(value)
+
+
+def _int(value: object, source: str, field: str) -> int:
+    """An imported zero point as an int; a value that is no number is the file's error."""
+    if not isinstance(value, (SupportsInt, SupportsIndex)):
+        raise WorkloadError(source, field, value, "an integer")
+    return int(value)
+
+
 def _window_counts(node: Node) -> np.ndarray:
-    """Input elements inside each window of an average pool, ``(H_out, W_out, 1)`` (padding excluded)."""
+    """The divisor of each window of an average pool, ``(H_out, W_out, 1)``: its input elements (padding
+    excluded), or the whole window when the layer counts the padding."""
     h, w, _ = node.input_shapes[0]
     oh, ow, _ = node.output_shape
-    (kh, kw), (sh, sw) = node.layer.pool, node.layer.strides
-    top, _, left, _ = node.layer.pads(node.input_shapes)
+    layer = node.layer_as(AvgPool)
+    (kh, kw), (sh, sw) = layer.pool, layer.strides
+    if layer.count_include_pad:
+        return np.full((oh, ow, 1), float(kh * kw))
+    top, _, left, _ = layer.pads(node.input_shapes)
     rows = [min(i * sh - top + kh, h) - max(i * sh - top, 0) for i in range(oh)]
     cols = [min(j * sw - left + kw, w) - max(j * sw - left, 0) for j in range(ow)]
     return np.outer(rows, cols).astype(np.float64)[:, :, None]

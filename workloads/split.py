@@ -129,7 +129,8 @@ class SplitStep:
                 (g.weight, half_grads[0][name].weight, half_grads[1][name].weight),
                 (g.bias, half_grads[0][name].bias, half_grads[1][name].bias),
             )
-            if total is not None
+            # the halves' buffers are laid out like the totals (_grads_like): all None or all arrays
+            if total is not None and a is not None and b is not None
         ]
 
     def run_step(self, x: np.ndarray, y: np.ndarray) -> float:

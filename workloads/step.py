@@ -14,9 +14,11 @@ import numpy as np
 from workloads.errors import WorkloadError
 from workloads.graph import Graph
 from workloads.kernels.loss import _mse, _softmax_xent
-from workloads.kernels.optimizer import _adam, _momentum, _sgd
+from workloads.kernels.optimizer import fp32_update
 from workloads.layer_ops import Call, ParamGrads, accumulate, backward_op, conv_workspace_elements, forward_op
+from workloads.layers import MASK_KINDS, OUTPUT_KEEPING_KINDS
 from workloads.plan import LayerTraining, TrainingPlan
+from workloads.program import lower
 
 if TYPE_CHECKING:
     from workloads.network import Network
@@ -58,14 +60,11 @@ class TrainState:
         self.macs_by_phase = dict.fromkeys(PHASES, 0)
         self.grads: dict[str, ParamGrads] = {}
         self.optimizer_state: dict[str, list[np.ndarray]] = {}
-        self._programs: dict[int, CompiledStep] = {}
+        self._programs: dict[int, CompiledStep | SplitStep] = {}
         self.update_calls: list[Call] = []
         self.update_count = 0
-        graph = network.graph
-        upstream: dict[str, bool] = {}
-        for node in graph:
-            upstream[node.name] = node.name in training or any(upstream[i] for i in node.inputs)
-        self.upstream_trains = upstream
+        # which nodes get an output gradient: the lowering decides, for the cost side and the kernels alike
+        self.gradient_nodes = lower(network.graph, plan).gradient_nodes if plan.trains else frozenset()
         for name, t in training.items():
             self._prepare(name, t)
 
@@ -138,30 +137,10 @@ def fused_activations(graph: Graph) -> dict[str, str]:
     return fused
 
 
-def fp32_update(
-    optimizer: str,
-    p2: np.ndarray,
-    g2: np.ndarray,
-    k: int,
-    lr: float,
-    mu: float,
-    slots: list,
-    state: TrainState,
-) -> Call:
-    """The in-place optimizer call for one parameter (2-D view, first ``k`` columns)."""
-    if optimizer == "sgd":
-        return lambda: _sgd(p2, g2, lr, 0.0, k)
-    if optimizer == "sgd-momentum":
-        v2 = slots[0]
-        return lambda: _momentum(p2, g2, v2, lr, mu, 0.0, k)
-    m2, v2 = slots
-    return lambda: _adam(p2, g2, m2, v2, lr, 0.9, 0.999, 1e-8, state.adam_step, 0.0, k)
-
-
 class CompiledStep:
     """Buffers and bound kernel calls of one batch size: inference only, or a full training step.
 
-    The executor's side of a step; the lowering (:class:`workloads.program.StepProgram`, what memory
+    The executor's side of a step; the lowering (:class:`workloads.step_program.StepProgram`, what memory
     and cost read) is the other, and a test holds their per-phase MACs equal.
 
     ``grads`` (training only) are where the backward writes the parameter gradients: by default the
@@ -178,9 +157,11 @@ class CompiledStep:
     ) -> None:
         graph = network.graph
         self.network, self.batch, self.state = network, batch, state
-        self.grads = grads if grads is not None or state is None else state.grads
-        upstream = state.upstream_trains if state is not None else {}
-        needs_grad = {n.name: upstream.get(n.name, False) and n.kind != "input" for n in graph}
+        self.grads: dict[str, ParamGrads] = (
+            grads if grads is not None else state.grads if state is not None else {}
+        )
+        gradient_nodes = state.gradient_nodes if state is not None else frozenset()
+        needs_grad = {n.name: n.name in gradient_nodes for n in graph}
         ws_size = max([conv_workspace_elements(n, batch) for n in graph] + [1])
         workspace = np.empty(ws_size, F32)
         self.x = np.empty((batch, *graph.input_shape), F32)
@@ -209,10 +190,14 @@ class CompiledStep:
             keep = None
             if relu is not None:
                 keep = np.empty(shape, np.bool_) if needs_grad[node.name] else None
-            elif node.kind in ("relu", "relu6") and any(needs_grad[i] for i in node.inputs):
+            elif node.kind in MASK_KINDS and any(needs_grad[i] for i in node.inputs):
                 keep = np.empty(shape, np.bool_)
             elif node.kind == "maxpool":
                 keep = np.empty(shape, np.int32)
+            elif node.kind in OUTPUT_KEEPING_KINDS and any(needs_grad[i] for i in node.inputs):
+                keep = y  # its own output buffer (no later layer writes it)
+            elif node.kind == "mul":
+                keep = ins[1]  # the second operand (the backward gets the first as its input)
             if keep is not None:
                 saved[node.name] = keep
             if quant is not None and node.kind in ("conv2d", "dense"):
@@ -288,6 +273,8 @@ class CompiledStep:
 
     def run_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One training step on ``(x, y)``; returns the mean loss of the batch."""
+        if self.state is None:
+            raise RuntimeError("a step program built without a TrainState runs forward only")
         self.load_labels(y)
         loss = self.forward_backward(x)
         self.state.finish_step(self.macs, self.batch)

@@ -20,6 +20,7 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import Graph, Node
+from workloads.layers import BatchNorm, Conv2d, Dense
 from workloads.output_file import atomic_write
 
 Weights = dict[str, dict[str, np.ndarray]]
@@ -28,19 +29,20 @@ Weights = dict[str, dict[str, np.ndarray]]
 def param_shapes(node: Node) -> dict[str, tuple[int, ...]]:
     """The parameter arrays ``node`` owns and their shapes (empty for layers without parameters)."""
     layer = node.layer
-    if node.kind == "conv2d":
+    shapes: dict[str, tuple[int, ...]]
+    if isinstance(layer, Conv2d):
         kh, kw = layer.kernel
         c_in = node.input_shapes[0][2]
         shapes = {"weight": (kh, kw, c_in // layer.groups, layer.out_channels)}
         if layer.bias:
             shapes["bias"] = (layer.out_channels,)
         return shapes
-    if node.kind == "dense":
+    if isinstance(layer, Dense):
         shapes = {"weight": (node.input_shapes[0][0], layer.units)}
         if layer.bias:
             shapes["bias"] = (layer.units,)
         return shapes
-    if node.kind == "batchnorm":
+    if isinstance(layer, BatchNorm):
         c = node.input_shapes[0][-1]
         return {key: (c,) for key in ("gamma", "beta", "mean", "var")}
     return {}
@@ -121,7 +123,9 @@ def save_weights(path: str | Path, weights: Mapping[str, Mapping[str, np.ndarray
     flat = {
         f"{layer}/{param}": np.asarray(a) for layer, params in weights.items() for param, a in params.items()
     }
-    atomic_write(path, lambda handle: np.savez(handle, **flat), "weights file")
+    # numpy's stub checks every ``**kwds`` value against ``allow_pickle: bool``; the keys here
+    # all hold a "/" so none is that keyword (and numpy 1.26 has no such keyword to pass)
+    atomic_write(path, lambda handle: np.savez(handle, **flat), "weights file")  # type: ignore[arg-type]
 
 
 def load_weights(path: str | Path, graph: Graph) -> Weights:

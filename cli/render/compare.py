@@ -54,7 +54,7 @@ def _table(result: PlanComparison) -> Table:
             else None,
         )
     for p in result.plans:
-        cells = [
+        cells: list[str | Text] = [
             Text(p.label.replace(", ", ",\n"), style="bold green" if p is best else ""),
             Text("yes", "green") if p.feasible else Text("no", "red"),
             f"{p.peak_sram_bytes / 1024:,.1f}K",

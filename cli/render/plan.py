@@ -77,7 +77,7 @@ def render_plan(result: PlanResult, out: Console, all_layers: bool = False) -> N
         else f"Layers (the {len(shown)} largest in SRAM of {len(layers)}; --all-layers)"
     )
     ordered = shown if all_layers else sorted(shown, key=lambda r: layers.index(r))
-    columns = {
+    columns: dict[str, list[str | int]] = {
         "layer": [r.name for r in ordered],
         "output": ["x".join(map(str, r.output_shape)) for r in ordered],
         "trains": [r.trains for r in ordered],
@@ -100,7 +100,8 @@ def render_plan(result: PlanResult, out: Console, all_layers: bool = False) -> N
             col, justify="left" if col in ("layer", "trains", "output") else "right", no_wrap=True
         )
     for i in range(len(ordered)):
-        table.add_row(*(compact(v[i]) if isinstance(v[i], int) else v[i] for v in columns.values()))
+        row = [v[i] for v in columns.values()]
+        table.add_row(*(compact(x) if isinstance(x, int) else x for x in row))
     print_table(out, table)
     render_verdict(result, out)
 

@@ -1,5 +1,6 @@
 """The tables of `tinyemu validate`: predicted vs published with the in-sample and leave-one-out error,
-the mean absolute error per core family, and the rows that could not be predicted."""
+the mean absolute error per core family and overall (in sample, and held out by row, board and engine),
+and the rows that could not be predicted."""
 
 from __future__ import annotations
 
@@ -85,26 +86,43 @@ def _rows_table(report: ValidationReport, figures: tuple[tuple[str, str], ...]) 
     return table
 
 
-def _render_summary(report: ValidationReport, out: Console) -> None:
+_HELD_OUT = ("loo", "lobo", "loeo")
+"""Key prefixes of the held-out means: leave one row, board (SoC), engine (stack) out."""
+
+
+def _summary_table(report: ValidationReport, quantities: tuple[str, ...]) -> Table:
+    """Mean absolute error per core family and over all rows, of ``quantities`` (latency, energy)."""
     mae = Table(
-        title="Mean absolute error per core family",
-        caption="(n) = rows with the figure: leave-one-out means cover only the rows that have one; "
-        "in-sample = rows the tables were fitted on",
+        title="Mean absolute error per core family" + ("" if len(quantities) > 1 else f": {quantities[0]}"),
+        caption="(n) = rows with the figure: held-out means cover only the rows that have one; "
+        "in-sample = rows the tables were fitted on; LOO / LOBO / LOEO = the fit redone without the row / "
+        "every row of its board / every row of its engine; - = no row has the figure (no published "
+        "energy, or each fit without the row is unconstrained)",
     )
-    for col in ("core", "rows", "in-sample", "latency", "LOO\nlatency", "energy", "LOO\nenergy"):
-        mae.add_column(col, justify="left" if col == "core" else "right", no_wrap=True)
-    for core, m in report.mean_abs_error_pct().items():
-        energy_rows = sum(1 for v in report.rows if v.row.core == core and v.energy_error_pct is not None)
-        mae.add_row(
-            core,
-            str(m["rows"]),
-            str(m["in_sample_rows"]),
-            _mae(m["latency"]),
-            _mae(m["loo_latency"], m["loo_latency_rows"]),
-            _mae(m["energy"], energy_rows),
-            _mae(m["loo_energy"], m["loo_energy_rows"]),
-        )
-    print_table(out, mae)
+    columns = ["core", "rows", "in-sample"]
+    for q in quantities:
+        columns += [q, *(f"{p.upper()}\n{q}" for p in _HELD_OUT)]
+    rows = []
+    for core, m in [*report.mean_abs_error_pct().items(), ("all", report.overall_mean_abs_error_pct())]:
+        cells = [core, str(m["rows"]), str(m["in_sample_rows"])]
+        for q in quantities:
+            cells.append(_mae(m[q], m["energy_rows"] if q == "energy" else None))
+            cells += [_mae(m[f"{p}_{q}"], m[f"{p}_{q}_rows"]) for p in _HELD_OUT]
+        rows.append(cells)
+    for i, col in enumerate(columns):  # a figure never breaks: its whole width is the column's minimum
+        width = max(len(cells[i]) for cells in rows)
+        mae.add_column(col, justify="left" if col == "core" else "right", no_wrap=True, min_width=width)
+    for cells in rows:
+        mae.add_row(*cells)
+    return mae
+
+
+def _render_summary(report: ValidationReport, out: Console) -> None:
+    if too_wide(out, borderless(_summary_table(report, ("latency", "energy")))):  # latency and energy apart
+        print_table(out, _summary_table(report, ("latency",)))
+        print_table(out, _summary_table(report, ("energy",)))
+    else:
+        print_table(out, _summary_table(report, ("latency", "energy")))
     out.print(
         f"{len(report.rows)} of {report.rows_with_preset} calibration rows with a device preset predicted; "
         f"{len(report.unrepresented)} not representable by the cost tables; {len(report.skipped)} "

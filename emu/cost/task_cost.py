@@ -6,7 +6,8 @@ Rules (the constants are data, in ``hw_models/data/cores/<family>.toml``):
   ``depthwise``, a 1x1 one ``pointwise``; ``dense``; batch-norm, ReLU, adds and dropout are
   ``elementwise``; pools are ``pooling``; the loss task is ``loss`` and optimizer steps ``update``.
   Flatten aliases its input and costs nothing.
-* cycles = cycles_per_mac x MACs + cycles_per_output x outputs + cycles_per_call. Outputs are the
+* cycles = cycles_per_mac x MACs + cycles_per_output x outputs + cycles_per_call x calls (a task stands
+  for one call per micro-step when the plan accumulates gradients over micro-batches). Outputs are the
   elements a task writes: the output of a forward convolution or dense layer, the input gradient of a
   backward-data task, the element operations of element-wise, pooling and loss tasks, the bias
   reductions of a backward-weight task, and for an update one read-modify-write per parameter and per
@@ -30,9 +31,23 @@ from math import prod
 
 from hw_models.cores import CoreCostTable, KernelCost
 from hw_models.device import Device, OperatingPoint
-from workloads.program import StepProgram, Task, stored_param_bytes
+from workloads.layers import Conv2d
+from workloads.step_program import StepProgram, Task, stored_param_bytes
 
-_ELEMENTWISE = frozenset({"batchnorm", "relu", "relu6", "add", "dropout"})
+_ELEMENTWISE = frozenset(
+    {
+        "batchnorm",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "sigmoid",
+        "hard_sigmoid",
+        "hard_swish",
+        "add",
+        "mul",
+        "dropout",
+    }
+)
 _POOLING = frozenset({"maxpool", "avgpool", "global_avg_pool"})
 _FREE = frozenset({"flatten", "input"})
 
@@ -44,7 +59,7 @@ def kernel_class(task: Task, program: StepProgram) -> str | None:
     if task.action == "update":
         return "update"
     node = program.graph[task.layer]
-    if node.kind == "conv2d":
+    if isinstance(node.layer, Conv2d):
         if node.layer.is_depthwise:
             return "depthwise"
         return "pointwise" if node.layer.is_pointwise() else "conv"
@@ -163,11 +178,11 @@ class CostModel:
     def task_cost(self, task: Task) -> TaskCost:
         work = task_work(task, self.program)
         kernel = self.kernel(work, task.action)
-        cycles = kernel.cycles(work.macs, work.outputs) if kernel else 0.0
+        cycles = kernel.cycles(work.macs, work.outputs, task.calls) if kernel else 0.0
         compute_s = cycles / self.point.clock_hz
         flash_bytes = 0
         if task.action in ("forward", "backward_data"):
-            flash_bytes = self._flash_weights.get(task.layer, 0)
+            flash_bytes = self._flash_weights.get(task.layer, 0) * task.calls  # once per micro-step
         xip_s = (
             flash_bytes / self.flash_rate_bytes_per_s if flash_bytes and self.flash_rate_bytes_per_s else 0.0
         )

@@ -16,7 +16,7 @@ from typing import Any
 
 from emu.scenario.deployment import DeploymentSettings
 from emu.scenario.scenario import Scenario
-from emu.sim.ledger import LedgerEntry
+from emu.sim.ledger import COMPONENTS, LedgerEntry
 from emu.sim.simulation import SimulationResult, simulate
 
 LIFETIME_PHASES = (
@@ -68,7 +68,7 @@ def activity(
     for e in entries:
         j = e.total_j
         total += j
-        for key in (f"phase:{phase_of(e)}", f"component:{e.component}"):
+        for key in (phase_key(phase_of(e)), component_key(e.component)):
             tally[key] = tally.get(key, 0.0) + j
     return Activity(name, duration_s, total, tuple(sorted(tally.items())))
 
@@ -85,7 +85,21 @@ def tick_tally(unit: Sequence[Activity]) -> dict[str, float]:
 def flat_activity(name: str, phase: str, component: str, duration_s: float, power_w: float) -> Activity:
     """One component at one power for a time (sleep, a flash erase or program)."""
     j = power_w * duration_s
-    return Activity(name, duration_s, j, ((f"component:{component}", j), (f"phase:{phase}", j)))
+    return Activity(name, duration_s, j, ((component_key(component), j), (phase_key(phase), j)))
+
+
+def phase_key(phase: str) -> str:
+    """The tally key of a lifetime phase's energy (one of :data:`LIFETIME_PHASES`)."""
+    if phase not in LIFETIME_PHASES:
+        raise ValueError(f"unknown lifetime phase {phase!r}; one of {', '.join(LIFETIME_PHASES)}")
+    return f"phase:{phase}"
+
+
+def component_key(component: str) -> str:
+    """The tally key of a component's energy: the simulation ledger's components, the same names."""
+    if component not in COMPONENTS:
+        raise ValueError(f"unknown component {component!r}; one of {', '.join(COMPONENTS)}")
+    return f"component:{component}"
 
 
 @dataclass(frozen=True)
@@ -124,7 +138,9 @@ def inference_cost(scenario: Scenario, deployment: DeploymentSettings) -> tuple[
         "sleep_state": deployment.sleep_state,
         **deployment.session_overrides("inference"),
     }
-    result = simulate(_copy(scenario, {"update": "none", "batch_size": 1}, session), mode="event")
+    # one inference: a single sample, nothing accumulated or recomputed
+    inference = {"update": "none", "batch_size": 1, "micro_batch_size": None, "recompute": ()}
+    result = simulate(_copy(scenario, inference, session), mode="event")
     return activity("inference", result.session_time_s, result.ledger.entries, _wake_or("inference")), result
 
 

@@ -13,9 +13,16 @@ import math
 from math import gcd
 
 from emu.deploy import jump
-from emu.deploy.activities import LIFETIME_PHASES, flat_activity, inference_cost, session_cost
-from emu.deploy.life_run import _COUNTS, LifeRun
-from emu.deploy.lifetime_result import LifetimeResult, thin
+from emu.deploy.activities import (
+    LIFETIME_PHASES,
+    component_key,
+    flat_activity,
+    inference_cost,
+    phase_key,
+    session_cost,
+)
+from emu.deploy.life_run import LifeRun
+from emu.deploy.lifetime_result import COUNT_KEYS, LifetimeResult, thin
 from emu.deploy.supplies import CellSupply
 from emu.deploy.supply_build import build_supply, burst_note
 from emu.errors import ScenarioError
@@ -123,9 +130,9 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         lifetime_s=min(run.t, horizon),
         end_cause=run.end_cause or "horizon_reached",
         end_detail=run.end_detail,
-        counts={k: t.get(k, 0.0) for k in _COUNTS},
-        energy_by_phase_j={p: t.get(f"phase:{p}", 0.0) for p in LIFETIME_PHASES},
-        energy_by_component_j={c: t.get(f"component:{c}", 0.0) for c in COMPONENTS},
+        counts={k: t.get(k, 0.0) for k in COUNT_KEYS},
+        energy_by_phase_j={p: t.get(phase_key(p), 0.0) for p in LIFETIME_PHASES},
+        energy_by_component_j={c: t.get(component_key(c), 0.0) for c in COMPONENTS},
         supply_energy_j=t.get("supply_j", 0.0),
         downtime_s=t.get("downtime_s", 0.0),
         work_lost_j=t.get("work_lost_j", 0.0),
@@ -145,7 +152,9 @@ def _drive(run: LifeRun) -> None:
     while run.end_cause is None:
         if run.resume_due:
             run.resume_due = False
-            samples, step = run.resume  # type: ignore[misc]
+            if run.resume is None:
+                raise RuntimeError("a resume was due with no interrupted session to resume")
+            samples, step = run.resume
             run.run_session(samples, step)
             continue
         due = run.trigger_tick()
@@ -228,7 +237,7 @@ def _jump_cycles(run: LifeRun, history: list[dict]) -> bool:
 
     def ok(x: tuple[float, ...]) -> bool:
         y = run.replay(x, items)
-        return y is not None and run.supply.with_vector(y).state_of_charge >= gate
+        return y is not None and run.cell_supply().with_vector(y).state_of_charge >= gate
 
     done = jump.first_failure(f, x0, ok, limit)
     if done < 1:

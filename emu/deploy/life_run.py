@@ -19,9 +19,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Literal
 
 from emu.deploy import jump
-from emu.deploy.activities import Activity, SessionCost, flat_activity, session_cost, tick_tally
+from emu.deploy.activities import Activity, SessionCost, flat_activity, phase_key, session_cost, tick_tally
 from emu.deploy.store_batch import StoreBatch
 from emu.deploy.store_ticks import mean_ticks
 from emu.deploy.supplies import CellSupply, StoreSupply
@@ -30,19 +31,12 @@ from emu.scenario.checkpoint import CheckpointSettings
 from emu.scenario.deployment import DeploymentSettings
 from emu.scenario.scenario import Scenario
 
-_COUNTS = (
-    "training_sessions",
-    "sessions_skipped",
-    "samples_trained",
-    "samples_dropped",
-    "training_steps",
-    "inferences",
-    "inferences_missed",
-    "brownouts",
-    "checkpoints_written",
-    "checkpoints_lost",
-    "steps_lost",
-)
+Piece = tuple[Literal["piece"], Activity]
+"""One activity the cycle carried."""
+TickStretch = tuple[Literal["ticks"], tuple[Activity, ...], int]
+"""A stretch of ``n`` identical ticks (sleep, inference) the cycle jumped over."""
+CycleItem = Piece | TickStretch
+"""What a cycle carried, in order, for the cycle jump to replay."""
 
 
 class LifeRun:
@@ -80,7 +74,7 @@ class LifeRun:
         self.resume: tuple[int, int] | None = None  # (samples, checkpointed step) of an interrupted session
         self.training_stopped = not deployment.trains or not scenario.plan.trains
         self.events = 0
-        self.items: list[tuple] = []  # what the current cycle carried, for the cycle jump
+        self.items: list[CycleItem] = []  # what the current cycle carried, for the cycle jump
         self.tick_map: jump.Affine | None = None
         self.resume_due = False
         self.batch: StoreBatch | None = None  # fast mode on storage: pieces collected, not yet carried
@@ -224,12 +218,24 @@ class LifeRun:
         total = sum(abs(v) for v in x) or 1.0
         return (total,) * len(x)
 
-    def replay(self, x: tuple[float, ...], items: list[tuple]) -> tuple[float, ...] | None:
+    def cell_supply(self) -> CellSupply:
+        """The supply, which the exact jumps need to be a cell (storage takes store_ticks and store_batch).
+
+        Raises
+        ------
+        TypeError
+            If the supply is storage: a jump was tried where it does not apply, a bug.
+        """
+        if not isinstance(self.supply, CellSupply):
+            raise TypeError("the exact jumps apply to a cell supply, not to harvesting storage")
+        return self.supply
+
+    def replay(self, x: tuple[float, ...], items: Sequence[Activity | CycleItem]) -> tuple[float, ...] | None:
         """The cell state after carrying ``items`` from state ``x`` (None if it fails or the buffer owes)."""
         if min(x) < 0:
             return None  # extrapolated past empty
         try:
-            supply = self.supply.with_vector(x)
+            supply = self.cell_supply().with_vector(x)
         except ValueError:  # a state no cell can be in (beyond full or empty)
             return None
         for item in items:
@@ -255,11 +261,22 @@ class LifeRun:
         return supply.vector()
 
     def advance(
-        self, f: jump.Affine, units: int, per_unit: dict[str, float], unit: Sequence[Activity], span_s: float
+        self,
+        f: jump.Affine,
+        units: int,
+        per_unit: dict[str, float],
+        unit: Sequence[Activity] | None,
+        span_s: float,
     ) -> None:
-        """Apply a jump of ``units`` units: the cell state, the tallies, the supply energy, the timeline."""
-        before = self.supply
+        """Apply a jump of ``units`` units: the cell state, the tallies, the supply energy, the timeline.
+
+        ``unit`` is what one unit carries, to measure its charge when ``per_unit`` has none (None: a
+        cycle, whose tallies always have it).
+        """
+        before = self.cell_supply()
         x0 = before.vector()
+        if x0 is None:
+            raise TypeError(f"{type(before.cell).__name__} has no state vector to jump")
         points = 40
         after = before.with_vector(jump.apply(f, x0))
         charge = per_unit.get("charge_c", 0.0) * units
@@ -267,7 +284,7 @@ class LifeRun:
         for key, value in per_unit.items():
             if key not in ("supply_j", "charge_c", "ohmic_j"):
                 self.tally[key] += value * units
-        if charge == 0.0:
+        if charge == 0.0 and unit is not None:
             charge, ohmic = (units * v for v in before.drain_of((a.duration_s, a.power_w) for a in unit))
         self.tally["charge_c"] += charge
         self.tally["ohmic_j"] += ohmic
@@ -307,9 +324,10 @@ class LifeRun:
     def maybe_train(self) -> None:
         """At a trigger tick: run the session, or skip it (nothing buffered, or too little energy)."""
         by_period = self.next_train_s <= self.t + 1e-9
-        if by_period:
+        period = self.dep.training_period_s
+        if by_period and period is not None:  # without a period next_train_s is inf
             while self.next_train_s <= self.t + 1e-9:
-                self.next_train_s += self.dep.training_period_s  # type: ignore[operator]
+                self.next_train_s += period
         if self.buffered == 0 or self.supply.state_of_charge < self.dep.train_min_soc:
             self.tally["sessions_skipped"] += 1
             if not by_period and isinstance(self.supply, CellSupply):
@@ -352,7 +370,7 @@ class LifeRun:
             self.slot_next = (slot + 1) % self.area.slots
             holds.pop(slot, None)
             last_good = max(holds.values(), default=start_step)
-            spent_before = self.tally["phase:checkpoint"]
+            spent_before = self.tally[phase_key("checkpoint")]
             for sector in self.area.slot_sectors[slot]:
                 act = flat_activity(
                     "checkpoint_erase",
@@ -407,7 +425,7 @@ class LifeRun:
         self.tally["work_lost_j"] += lost_steps * cost.step.energy_j
         if checkpoint_j0 is not None:
             self.tally["checkpoints_lost"] += 1
-            self.tally["work_lost_j"] += self.tally["phase:checkpoint"] - checkpoint_j0
+            self.tally["work_lost_j"] += self.tally[phase_key("checkpoint")] - checkpoint_j0
         self.resume = (cost.samples, last_good) if self.samples_persist else None
         self.brownout(where)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,21 @@ from emu.deploy.activities import LIFETIME_PHASES
 from emu.sim.ledger import COMPONENTS
 
 END_CAUSES = ("horizon_reached", "battery_cutoff", "flash_worn_out", "burst_not_carried")
+
+COUNT_KEYS = (
+    "training_sessions",
+    "sessions_skipped",
+    "samples_trained",
+    "samples_dropped",
+    "training_steps",
+    "inferences",
+    "inferences_missed",
+    "brownouts",
+    "checkpoints_written",
+    "checkpoints_lost",
+    "steps_lost",
+)
+"""The counts a lifetime reports (whole numbers in its document)."""
 
 TIMELINE_POINTS = 300
 
@@ -18,7 +34,8 @@ def thin(points: list[tuple[float, float]], limit: int = TIMELINE_POINTS) -> lis
     if len(points) <= limit:
         return list(points)
     t0, t1 = points[0][0], points[-1][0]
-    out, i = [], 0
+    out: list[tuple[float, float]] = []
+    i = 0
     for n in range(limit):
         target = t0 + (t1 - t0) * n / (limit - 1)
         while i < len(points) - 1 and points[i][0] < target:
@@ -143,3 +160,31 @@ class LifetimeResult:
             "infeasibilities": list(self.infeasibilities),
             "events": self.events,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LifetimeResult:
+        """The result a :meth:`to_dict` document describes (what a result store reads back)."""
+        return cls(
+            scenario=data["scenario"],
+            device=data["device"],
+            model=data["model"],
+            supply=data["supply"],
+            mode=data["mode"],
+            horizon_s=data["horizon_s"],
+            lifetime_s=data["lifetime_s"],
+            end_cause=data["end_cause"],
+            end_detail=data["end_detail"],
+            counts={k: float(data[k]) for k in COUNT_KEYS},
+            energy_by_phase_j=dict(data["energy_by_phase_j"]),
+            energy_by_component_j=dict(data["energy_by_component_j"]),
+            supply_energy_j=data["supply_energy_j"],
+            downtime_s=data["downtime_s"],
+            work_lost_j=data["work_lost_j"],
+            soc_timeline=[(t, s) for t, s in data["soc_timeline"]],
+            flash_wear={int(k): v for k, v in data["flash_wear"].items()},
+            flash_endurance_cycles=data["flash_endurance_cycles"],
+            activities={k: dict(v) for k, v in data["activities"].items()},
+            notes=tuple(data["notes"]),
+            infeasibilities=tuple(data["infeasibilities"]),
+            events=data["events"],
+        )

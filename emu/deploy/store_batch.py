@@ -50,7 +50,7 @@ class StoreBatch:
         self.duration_s, self.terminal_j = duration, terminal_j
         return True
 
-    def flush(self) -> Carry | None:
+    def flush(self) -> Carry[StoreSupply] | None:
         """Carry the pieces taken so far at their mean power (None if there were none)."""
         if self.duration_s <= 0:
             return None

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, is_dataclass, replace
+from typing import Generic, TypeVar
 
 from hw_models.capacitor import Capacitor
 from hw_models.cell_voltage import mean_ocv_v
@@ -30,9 +31,12 @@ _CELL_STATE_FIELDS = {"IdealCell": ("state_of_charge",), "PeukertCell": ("state_
 _KIBAM_FIELDS = ("available_c", "bound_c")
 
 
+_Supply = TypeVar("_Supply", bound="CellSupply | StoreSupply")
+
+
 @dataclass(frozen=True)
-class Carry:
-    """What one :meth:`carry` did.
+class Carry(Generic[_Supply]):
+    """What one :meth:`carry` did (``Carry[CellSupply]`` from a cell, ``Carry[StoreSupply]`` from storage).
 
     Attributes
     ----------
@@ -46,7 +50,7 @@ class Carry:
         The supply could not carry the piece to its end (a brown-out).
     """
 
-    supply: CellSupply | StoreSupply
+    supply: _Supply
     served_s: float
     supply_j: float
     failed: bool
@@ -100,7 +104,7 @@ class CellSupply:
             return load
         return self.regulator.input_current_a(load, self.cell.voltage_v(0.0))
 
-    def carry(self, t_s: float, duration_s: float, chip_power_w: float) -> Carry:
+    def carry(self, t_s: float, duration_s: float, chip_power_w: float) -> Carry[CellSupply]:
         """Carry ``chip_power_w`` for ``duration_s`` (``t_s`` is unused: a cell has no time of day)."""
         current = self.cell_current_a(chip_power_w) + self.leak_a
         limit = self.cell.battery.max_continuous_current_a
@@ -144,9 +148,10 @@ class CellSupply:
         return None if names is None or self.owed_c else tuple(getattr(self.cell, n) for n in names)
 
     def with_vector(self, values: tuple[float, ...]) -> CellSupply:
-        names = self._fields()
-        assert names is not None
-        return replace(self, cell=replace(self.cell, **dict(zip(names, values, strict=True))))
+        names, cell = self._fields(), self.cell
+        if names is None or not is_dataclass(cell) or isinstance(cell, type):
+            raise TypeError(f"{type(cell).__name__} has no state vector: vector() returned None for it")
+        return replace(self, cell=replace(cell, **dict(zip(names, values, strict=True))))
 
     def _fields(self) -> tuple[str, ...] | None:
         kind = type(self.cell).__name__
@@ -252,11 +257,11 @@ class StoreSupply:
             return load * volts
         return self.regulator.input_power_w(load, volts)
 
-    def carry(self, t_s: float, duration_s: float, chip_power_w: float) -> Carry:
+    def carry(self, t_s: float, duration_s: float, chip_power_w: float) -> Carry[StoreSupply]:
         """Carry ``chip_power_w`` from ``t_s`` for ``duration_s`` while the panel charges the storage."""
         return self.carry_terminal(t_s, duration_s, self.terminal_power_w(chip_power_w))
 
-    def carry_terminal(self, t_s: float, duration_s: float, terminal_w: float) -> Carry:
+    def carry_terminal(self, t_s: float, duration_s: float, terminal_w: float) -> Carry[StoreSupply]:
         """As :meth:`carry`, with the power already at the storage terminals."""
         store, served = self.store, 0.0
         for a, b, harvest_w in self.harvest.pieces(t_s, t_s + duration_s):
@@ -266,7 +271,7 @@ class StoreSupply:
                 return Carry(self._with_store(store), served, terminal_w * served, True)
         return Carry(self._with_store(store), duration_s, terminal_w * served, False)
 
-    def carry_piece(self, harvest_w: float, terminal_w: float, duration_s: float) -> Carry:
+    def carry_piece(self, harvest_w: float, terminal_w: float, duration_s: float) -> Carry[StoreSupply]:
         """As :meth:`carry_terminal` within one harvest piece of ``harvest_w`` (the caller cut it)."""
         store, served, depleted = self.store.advance(harvest_w, terminal_w, duration_s)
         return Carry(self._with_store(store), served, terminal_w * served, depleted)

@@ -15,7 +15,7 @@ from hw_models.irradiance_trace import load_irradiance_csv
 from hw_models.loader import load_battery
 from hw_models.panel import SolarHarvester
 from hw_models.regulator import Regulator
-from hw_models.solar import ClearSkyProfile, OfficeLightProfile
+from hw_models.solar import ClearSkyProfile, IrradianceProfile, OfficeLightProfile
 from hw_models.storage import CellStore, SupercapStore
 from hw_models.supply_loader import load_capacitor, load_panel, load_regulator
 
@@ -57,8 +57,8 @@ def build_supply(settings: SupplySettings, device: Device, base_dir: Path | None
                 f"{regulator.name} cannot output the device's {out_v:g} V: it stays at "
                 f"{regulator.output_voltage_v:g} V and the chip's currents are taken as given at {out_v:g} V"
             )
-    if settings.harvests:
-        return _harvesting(settings, regulator, out_v, notes, base_dir)
+    if settings.panel is not None:  # settings.harvests
+        return _harvesting(settings, settings.panel, regulator, out_v, notes, base_dir)
     battery = load_battery(_path(settings.battery, base_dir))
     cutoff = None
     if regulator is not None and regulator.required_input_voltage_v > battery.cutoff_voltage_v:
@@ -74,23 +74,32 @@ def build_supply(settings: SupplySettings, device: Device, base_dir: Path | None
 
 def _harvesting(
     settings: SupplySettings,
+    panel_name: str,
     regulator: Regulator | None,
     out_v: float,
     notes: list[str],
     base_dir: Path | None,
 ) -> BuiltSupply:
-    panel = load_panel(_path(settings.panel, base_dir))
+    panel = load_panel(_path(panel_name, base_dir))
+    profile: IrradianceProfile
     if settings.irradiance_csv is not None:
         profile = load_irradiance_csv(_path(settings.irradiance_csv, base_dir))
         light = f"trace {settings.irradiance_csv}"
     elif settings.office_light_w_per_m2 is not None:
         profile = OfficeLightProfile(float(settings.office_light_w_per_m2))
         light = f"office light {settings.office_light_w_per_m2:g} W/m^2"
-    else:
+    elif settings.latitude_deg is not None:
         profile = ClearSkyProfile(
             float(settings.latitude_deg), settings.start_day_of_year, settings.cloud_cover
         )
         light = f"clear sky at {settings.latitude_deg:g} deg, cloud cover {settings.cloud_cover:g}"
+    else:  # SupplySettings refuses a panel without exactly one light source
+        raise ScenarioError(
+            settings.source,
+            "supply.panel",
+            panel_name,
+            "with exactly one light source: latitude_deg, irradiance_csv or office_light_w_per_m2",
+        )
     harvest = HarvestTable(SolarHarvester(panel, profile))
     low = settings.min_voltage_v
     if low is None:
@@ -100,6 +109,7 @@ def _harvesting(
                 f"brown-out at {low:g} V (no regulator; set supply.min_voltage_v for the chip's minimum)"
             )
     eff = settings.charge_efficiency
+    store: SupercapStore | CellStore
     if settings.storage == "supercap":
         cap = load_capacitor(_path(settings.capacitor, base_dir))
         high = settings.max_voltage_v or cap.rated_voltage_v

@@ -21,7 +21,10 @@ Method
    and a 700 ms benchmark weigh the same.
 5. Residual: predicted vs measured cycles per row, in percent; leave-one-out: the error of each row when
    the fit is redone without it (the honest out-of-sample figure; in-sample residuals flatter a fit with
-   as many constants as rows minus one).
+   as many constants as rows minus one). Leave-one-board-out and leave-one-engine-out redo the fit
+   without every row of the row's SoC, or of its software stack: the figure for a board or an engine
+   the tables have never seen. A held-out prediction never reads the row's own measurement (a test
+   perturbs it).
 
 A leave-one-out error is shown as n/a when, without the held-out row, some group carries under 20 % of
 the MACs of every remaining row (its constant would be unconstrained). Derived constants (tagged D or E in
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy.optimize import nnls
@@ -43,7 +47,8 @@ from emu.cost.task_cost import task_work
 from hw_models.calibration import CalibrationRow, calibration_rows
 from hw_models.cores import CoreCostTable, load_core_table
 from workloads.plan import TrainingPlan
-from workloads.program import StepProgram, lower
+from workloads.program import lower
+from workloads.step_program import StepProgram
 from workloads.zoo import build_model
 
 BENCH_MODELS = {
@@ -55,6 +60,9 @@ BENCH_MODELS = {
 """MLPerf Tiny benchmark -> zoo model."""
 
 REFERENCE_STACK = "TFLM 2.3.1 reference kernels"
+
+HeldOut = Literal["row", "board", "engine"]
+"""What a held-out fit leaves out with a row: the row, every row of its SoC, every row of its stack."""
 
 
 def library_of(row: CalibrationRow) -> str:
@@ -119,6 +127,8 @@ class RowFit:
     loo_fitted : dict[str, float] or None
         Kernel class -> cycles per MAC of the fit without this row (the table entry a held-out
         prediction uses); None where ``loo_predicted_cycles`` is None.
+    lobo_predicted_cycles, lobo_fitted, loeo_predicted_cycles, loeo_fitted
+        The same for the fit without every row of this row's board (SoC), or of its engine (stack).
     """
 
     label: str
@@ -126,6 +136,10 @@ class RowFit:
     predicted_cycles: float
     loo_predicted_cycles: float | None
     loo_fitted: dict[str, float] | None = None
+    lobo_predicted_cycles: float | None = None
+    lobo_fitted: dict[str, float] | None = None
+    loeo_predicted_cycles: float | None = None
+    loeo_fitted: dict[str, float] | None = None
 
     @property
     def error_pct(self) -> float:
@@ -136,6 +150,18 @@ class RowFit:
         if self.loo_predicted_cycles is None:
             return None
         return 100 * (self.loo_predicted_cycles - self.measured_cycles) / self.measured_cycles
+
+    def held_out(self, mode: HeldOut) -> tuple[float | None, dict[str, float] | None]:
+        """(predicted cycles, per-class cycles per MAC) of the fit without this row's ``mode`` group.
+
+        ``mode``: ``"row"`` (leave-one-row-out), ``"board"`` (every row of the row's SoC left out) or
+        ``"engine"`` (every row of the row's software stack left out).
+        """
+        return {
+            "row": (self.loo_predicted_cycles, self.loo_fitted),
+            "board": (self.lobo_predicted_cycles, self.lobo_fitted),
+            "engine": (self.loeo_predicted_cycles, self.loeo_fitted),
+        }[mode]
 
 
 @dataclass(frozen=True)
@@ -211,6 +237,26 @@ def _per_class(x: np.ndarray, groups: tuple[tuple[str, ...], ...]) -> dict[str, 
     return {c: float(xi) for xi, g in zip(x, groups, strict=True) for c in g}
 
 
+_HELD_OUT_KEYS: tuple[Callable[[CalibrationRow], str], ...] = (
+    lambda r: r.label,
+    lambda r: r.soc,
+    lambda r: r.stack,
+)
+"""What a held-out fit leaves out with a row: itself, its board (SoC), its engine (stack)."""
+
+
+def _held_out(
+    feature: tuple[dict[str, float], float, float],
+    others: Sequence[tuple[dict[str, float], float, float]],
+    groups: tuple[tuple[str, ...], ...],
+) -> tuple[float | None, dict[str, float] | None]:
+    """``feature`` predicted by the fit of ``others`` (None, None where that fit is unconstrained)."""
+    if not _identified(others, groups):
+        return None, None
+    x = _solve(others, groups)
+    return _predict(feature, groups, x), _per_class(x, groups)
+
+
 def fit(spec: FitSpec, rows: Sequence[CalibrationRow] | None = None) -> FitResult:
     """Fit one table entry (see the module docstring)."""
     chosen = [r for r in (rows if rows is not None else calibration_rows()) if spec.select(r)]
@@ -220,12 +266,25 @@ def fit(spec: FitSpec, rows: Sequence[CalibrationRow] | None = None) -> FitResul
     x = _solve(features, groups)
     fits = []
     for i, row in enumerate(chosen):
-        others = features[:i] + features[i + 1 :]
-        loo, loo_fitted = None, None
-        if _identified(others, groups):
-            x_loo = _solve(others, groups)
-            loo, loo_fitted = _predict(features[i], groups, x_loo), _per_class(x_loo, groups)
-        fits.append(RowFit(row.label, row.cycles, _predict(features[i], groups, x), loo, loo_fitted))
+        loo, lobo, loeo = (
+            _held_out(
+                features[i], [f for f, r in zip(features, chosen, strict=True) if key(r) != key(row)], groups
+            )
+            for key in _HELD_OUT_KEYS
+        )
+        fits.append(
+            RowFit(
+                row.label,
+                row.cycles,
+                _predict(features[i], groups, x),
+                loo_predicted_cycles=loo[0],
+                loo_fitted=loo[1],
+                lobo_predicted_cycles=lobo[0],
+                lobo_fitted=lobo[1],
+                loeo_predicted_cycles=loeo[0],
+                loeo_fitted=loeo[1],
+            )
+        )
     fitted = _per_class(x, groups)
     in_table = {c: table.kernel(spec.library, spec.precision, c).cycles_per_mac for c in fitted}
     return FitResult(spec, groups, fitted, in_table, tuple(fits))
@@ -253,10 +312,14 @@ def main() -> None:
                 f"  (table: {result.in_table[c]:.4f})"
             )
         for row in result.rows:
-            loo = f"{row.loo_error_pct:+7.1f} %" if row.loo_error_pct is not None else "    n/a"
+            held = []
+            for mode, name in (("row", "leave-one-out"), ("board", "board-out"), ("engine", "engine-out")):
+                predicted = row.held_out(mode)[0]
+                pct = None if predicted is None else 100 * (predicted / row.measured_cycles - 1)
+                held.append(f"{name} " + (f"{pct:+7.1f} %" if pct is not None else "    n/a"))
             print(
                 f"    {row.label:<62} measured {row.measured_cycles / 1e6:8.2f} Mcyc"
-                f"  fit {row.error_pct:+7.1f} %  leave-one-out {loo}"
+                f"  fit {row.error_pct:+7.1f} %  " + "  ".join(held)
             )
         print(f"  RMS residual {result.rms_error_pct:.1f} %")
 

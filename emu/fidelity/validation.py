@@ -12,8 +12,11 @@ supply current barely depends on VDD and power scales with it).
 Honesty about the fit: most rows are also the rows the cost tables were fitted on (``in_sample``); their
 error is a residual. For those rows the report adds the leave-one-out prediction: the same simulation
 with the row's fitted constants refitted without the row (:mod:`emu.fidelity.holdout`), the out-of-sample
-figure. Where a fit without the row is unconstrained (:mod:`emu.fidelity.fitting` explains when) it is None.
-Rows the fits do not use are out of sample already: their leave-one-out figures are the prediction.
+figure. Leave-one-board-out and leave-one-engine-out do the same with every row of the row's SoC, or of
+its software stack, left out of the fit: the error on a board or an engine the tables have never seen.
+Where a fit without them is unconstrained (:mod:`emu.fidelity.fitting` explains when) the figure is
+None (a family whose rows all come from one board has no leave-one-board-out figure).
+Rows the fits do not use are out of sample already: their held-out figures are the prediction.
 
 Rows whose board has a preset but whose benchmark, core, library or precision the cost tables cannot
 represent are listed with the reason (``not_representable``), never dropped silently; rows without a
@@ -24,9 +27,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
-from emu.fidelity.fitting import BENCH_MODELS, FitResult, RowFit, fit_all, fits_by_row, library_of
+from emu.fidelity.fitting import (
+    BENCH_MODELS,
+    FitResult,
+    HeldOut,
+    RowFit,
+    fit_all,
+    fits_by_row,
+    library_of,
+)
 from emu.fidelity.holdout import refit_table, step_with_table
 from emu.fidelity.training_anchors import TrainingAnchor, training_anchors
 from emu.scenario.scenario import Scenario
@@ -47,6 +58,13 @@ SOC_PRESETS = {
     "RA8D1": "ra8d1",
 }
 """Calibration SoC -> device preset name (rows count only when the preset exists)."""
+
+_MODES: dict[HeldOut, str] = {
+    "row": "leave-one-out",
+    "board": "leave-one-board-out",
+    "engine": "leave-one-engine-out",
+}
+"""Held-out fit -> its name in a refitted table's source."""
 
 _SUPPLY_NOTE = (
     "E: the calibration row's supply_v; the preset's run current kept (the core runs from an internal "
@@ -74,6 +92,8 @@ class ValidationRow:
     loo_latency_s, loo_energy_j : float or None
         Leave-one-out prediction (the prediction itself for out-of-sample rows; None where the fit
         without the row is unconstrained).
+    lobo_latency_s, lobo_energy_j, loeo_latency_s, loeo_energy_j : float or None
+        The same with every row of the row's board (SoC), or of its engine (stack), left out of the fit.
     """
 
     row: CalibrationRow
@@ -86,6 +106,10 @@ class ValidationRow:
     fit: str | None = None
     loo_latency_s: float | None = None
     loo_energy_j: float | None = None
+    lobo_latency_s: float | None = None
+    lobo_energy_j: float | None = None
+    loeo_latency_s: float | None = None
+    loeo_energy_j: float | None = None
 
     @property
     def in_sample(self) -> bool:
@@ -107,6 +131,13 @@ class ValidationRow:
     @property
     def loo_energy_error_pct(self) -> float | None:
         return _pct(self.loo_energy_j, self.row.energy_j)
+
+    def held_out_error_pct(self, mode: HeldOut, quantity: Literal["latency", "energy"]) -> float | None:
+        """Error of the ``mode`` (row, board, engine) held-out ``quantity`` (latency, energy) prediction."""
+        prefix = {"row": "loo", "board": "lobo", "engine": "loeo"}[mode]
+        if quantity == "latency":
+            return _pct(getattr(self, f"{prefix}_latency_s"), self.row.latency_s)
+        return _pct(getattr(self, f"{prefix}_energy_j"), self.row.energy_j)
 
     def to_dict(self) -> dict[str, Any]:
         r = self.row
@@ -134,6 +165,14 @@ class ValidationRow:
             "loo_latency_error_pct": self.loo_latency_error_pct,
             "loo_energy_j": self.loo_energy_j,
             "loo_energy_error_pct": self.loo_energy_error_pct,
+            "lobo_latency_s": self.lobo_latency_s,
+            "lobo_latency_error_pct": self.held_out_error_pct("board", "latency"),
+            "lobo_energy_j": self.lobo_energy_j,
+            "lobo_energy_error_pct": self.held_out_error_pct("board", "energy"),
+            "loeo_latency_s": self.loeo_latency_s,
+            "loeo_latency_error_pct": self.held_out_error_pct("engine", "latency"),
+            "loeo_energy_j": self.loeo_energy_j,
+            "loeo_energy_error_pct": self.held_out_error_pct("engine", "energy"),
             "supply_v": self.supply_v,
             "supply_v_from": self.supply_v_from,
         }
@@ -165,6 +204,23 @@ def _mae(values: Sequence[float | None]) -> tuple[float | None, int]:
     return (sum(present) / len(present) if present else None), len(present)
 
 
+def _summary(rows: Sequence[ValidationRow]) -> dict[str, float | int | None]:
+    """Mean absolute errors of ``rows``: in sample and held out by row, board and engine."""
+    out: dict[str, float | int | None] = {
+        "latency": _mae([v.latency_error_pct for v in rows])[0],
+        "energy": _mae([v.energy_error_pct for v in rows])[0],
+        "rows": len(rows),
+        "energy_rows": sum(v.energy_error_pct is not None for v in rows),
+        "in_sample_rows": sum(v.in_sample for v in rows),
+    }
+    modes: tuple[tuple[str, HeldOut], ...] = (("loo", "row"), ("lobo", "board"), ("loeo", "engine"))
+    for prefix, mode in modes:
+        for quantity in ("latency", "energy"):
+            mean, n = _mae([v.held_out_error_pct(mode, quantity) for v in rows])
+            out[f"{prefix}_{quantity}"], out[f"{prefix}_{quantity}_rows"] = mean, n
+    return out
+
+
 @dataclass(frozen=True)
 class ValidationReport:
     """Every reproducible row, the rows a preset board has but the tables cannot represent, the rest."""
@@ -182,34 +238,27 @@ class ValidationReport:
     def mean_abs_error_pct(self) -> dict[str, dict[str, float | int | None]]:
         """core family -> mean absolute errors in percent, in sample and leave-one-out.
 
-        Keys: ``latency``, ``energy`` (None without energy rows), ``rows``, ``in_sample_rows``,
+        Keys: ``latency``, ``energy`` (None without energy rows), ``rows``, ``energy_rows`` (rows with a
+        published energy), ``in_sample_rows``,
         ``loo_latency``, ``loo_latency_rows``, ``loo_energy``, ``loo_energy_rows`` (each leave-one-out
-        mean over the rows that have the figure).
+        mean over the rows that have the figure), and the same ``lobo_*`` (leave-one-board-out) and
+        ``loeo_*`` (leave-one-engine-out).
         """
-        out: dict[str, dict[str, float | int | None]] = {}
-        for core in sorted({v.row.core for v in self.rows}):
-            mine = [v for v in self.rows if v.row.core == core]
-            latency, _ = _mae([v.latency_error_pct for v in mine])
-            energy, _ = _mae([v.energy_error_pct for v in mine])
-            loo_latency, loo_latency_rows = _mae([v.loo_latency_error_pct for v in mine])
-            loo_energy, loo_energy_rows = _mae([v.loo_energy_error_pct for v in mine])
-            out[core] = {
-                "latency": latency,
-                "energy": energy,
-                "rows": len(mine),
-                "in_sample_rows": sum(v.in_sample for v in mine),
-                "loo_latency": loo_latency,
-                "loo_latency_rows": loo_latency_rows,
-                "loo_energy": loo_energy,
-                "loo_energy_rows": loo_energy_rows,
-            }
-        return out
+        return {
+            core: _summary([v for v in self.rows if v.row.core == core])
+            for core in sorted({v.row.core for v in self.rows})
+        }
+
+    def overall_mean_abs_error_pct(self) -> dict[str, float | int | None]:
+        """The keys of :meth:`mean_abs_error_pct` over every predicted row."""
+        return _summary(self.rows)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``tinyemu validate --json`` document."""
         return {
             "rows": [v.to_dict() for v in self.rows],
             "mean_abs_error_pct": self.mean_abs_error_pct(),
+            "overall_mean_abs_error_pct": self.overall_mean_abs_error_pct(),
             "skipped": list(self.skipped),
             "not_representable": [u.to_dict() for u in self.unrepresented],
             "rows_with_preset": self.rows_with_preset,
@@ -287,21 +336,24 @@ def predict(
     scenario = _scenario(row, device, library)
     result = simulate(scenario)
     latency_s, energy_j = result.step_time_s, result.step_energy_j
-    fit_label, loo_latency_s, loo_energy_j = None, latency_s, energy_j
+    fit_label = None
+    held: dict[HeldOut, tuple[float | None, float | None]] = {m: (latency_s, energy_j) for m in _MODES}
     if row.label in fits:
         result_fit, row_fit = fits[row.label]
         spec = result_fit.spec
         fit_label = f"{spec.family} {spec.library} {spec.precision}"
-        loo_latency_s = loo_energy_j = None
-        if row_fit.loo_fitted is not None:
-            table = refit_table(
-                load_core_table(spec.family),
-                spec.library,
-                spec.precision,
-                row_fit.loo_fitted,
-                f"leave-one-out refit of {fit_label} without {row.label}",
-            )
-            loo_latency_s, loo_energy_j = step_with_table(scenario, table)
+        for mode, what in _MODES.items():
+            _, fitted = row_fit.held_out(mode)
+            held[mode] = (None, None)
+            if fitted is not None:
+                table = refit_table(
+                    load_core_table(spec.family),
+                    spec.library,
+                    spec.precision,
+                    fitted,
+                    f"{what} refit of {fit_label} without {row.label}",
+                )
+                held[mode] = step_with_table(scenario, table)
     return ValidationRow(
         row,
         preset,
@@ -311,8 +363,12 @@ def predict(
         supply_v=device.supply_voltage_v,
         supply_v_from=supply_from,
         fit=fit_label,
-        loo_latency_s=loo_latency_s,
-        loo_energy_j=loo_energy_j,
+        loo_latency_s=held["row"][0],
+        loo_energy_j=held["row"][1],
+        lobo_latency_s=held["board"][0],
+        lobo_energy_j=held["board"][1],
+        loeo_latency_s=held["engine"][0],
+        loeo_energy_j=held["engine"][1],
     )
 
 

@@ -8,7 +8,7 @@ and after. The ``[train]`` scenario section sets the run; arguments of :func:`tr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,11 @@ import numpy as np
 from emu.scenario.scenario import Scenario
 from emu.scenario.train import TrainSettings
 from hw_models.input_file import check_input_file
+from workloads.plan import TrainingPlan
 
-PRETRAIN_PLAN = {"update": "full", "optimizer": "sgd-momentum", "batch_size": 32, "learning_rate": 0.05}
+PRETRAIN_PLAN = TrainingPlan(
+    update="full", optimizer="sgd-momentum", batch_size=32, learning_rate=0.05, source="pretraining"
+)
 """How pretraining runs: full fp32 training with SGD and momentum (not the device's plan)."""
 DATA_FILE_MAX_BYTES = 2**31
 """Dataset and weights files up to 2 GiB (a CIFAR-10-sized set in float32 is 0.6 GiB)."""
@@ -86,6 +89,30 @@ class TrainResult:
             "macs_by_phase": dict(self.macs_by_phase),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainResult:
+        """The result a :meth:`to_dict` document describes (what a result store reads back)."""
+        metric = data["metric"]
+        return cls(
+            scenario=data["scenario"],
+            model=data["model"],
+            dataset=data["dataset"],
+            shift=data["shift"],
+            plan=dict(data["plan"]),
+            epochs=data["epochs"],
+            seed=data["seed"],
+            pretrain_epochs=data["pretrain_epochs"],
+            metric=metric,
+            score_pretrain=data[f"{metric}_pretrain"],
+            score_before=data[f"{metric}_before"],
+            score_after=data[f"{metric}_after"],
+            loss_curve=tuple(data["loss_curve"]),
+            samples=data["samples"],
+            device_samples=data["device_samples"],
+            test_samples=data["test_samples"],
+            macs_by_phase=dict(data["macs_by_phase"]),
+        )
+
 
 Progress = Callable[[str, int, int, float], None]
 """``progress(stage, epoch, epochs, mean_loss)``, called after each epoch of ``pretrain`` and ``finetune``."""
@@ -131,7 +158,6 @@ def train(
     from workloads.datasets import load_dataset
     from workloads.network import Network
     from workloads.output_file import check_output_path
-    from workloads.plan import TrainingPlan
     from workloads.weights import load_weights
 
     settings = TrainSettings.from_scenario(
@@ -154,6 +180,7 @@ def train(
     rng = np.random.default_rng(settings.seed)
     pretrain_epochs_run = 0
     model_weights = scenario.settings.get("model", {}).get("weights")
+    start: Mapping[str, Mapping[str, np.ndarray]]
     if settings.weights is not None:
         start = load_weights(_checked(settings.weights), graph)
     elif model_weights is not None:
@@ -163,9 +190,9 @@ def train(
     else:
         base = Network(graph, seed=settings.seed)
         # pretraining learns the batch-norm running statistics; the device's fine-tuning keeps them frozen
-        pretrain = base.trainer(TrainingPlan(**PRETRAIN_PLAN, source="pretraining"), batchnorm="train")
+        pretrain = base.trainer(PRETRAIN_PLAN, batchnorm="train")
         for epoch in range(settings.pretrain_epochs):
-            loss = _epoch(base, pretrain, data.pretrain, PRETRAIN_PLAN["batch_size"], rng)
+            loss = _epoch(base, pretrain, data.pretrain, PRETRAIN_PLAN.batch_size, rng)
             if progress is not None:
                 progress("pretrain", epoch + 1, settings.pretrain_epochs, loss)
         pretrain_epochs_run = settings.pretrain_epochs
@@ -173,7 +200,7 @@ def train(
     device = data.device.head(settings.samples)
     imported_scales = scenario.quantization if start is scenario.weights else None
     net = Network(graph, start, precision=plan.precision, quantization=imported_scales)
-    if plan.precision == "int8" and not net.quant.calibrated:  # imported files may leave some scales out
+    if net.quant is not None and not net.quant.calibrated:  # imported files may leave some scales out
         net.calibrate([device.x[i : i + 32] for i in range(0, min(len(device), CALIBRATION_SAMPLES), 32)])
     score_pretrain = _score(net, data.pretrain)
     score_before = _score(net, data.test)

@@ -8,7 +8,7 @@ from typing import Any
 from emu.scenario.scenario import MODEL_FILE_SUFFIXES, load_model
 from workloads.graph import Graph
 from workloads.plan import TrainingPlan
-from workloads.program import trained_param_count
+from workloads.step_program import trained_param_count
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,11 @@ class ModelInspection:
         """The ``tinyemu inspect --json`` document (its key names are a contract)."""
         trained = self.plan.resolve(self.graph)
         layers = []
+        trained_params = 0
         for node in self.graph:
             training = trained.get(node.name)
+            params = trained_param_count(node, training) if training else 0
+            trained_params += params
             layers.append(
                 {
                     "name": node.name,
@@ -37,7 +40,7 @@ class ModelInspection:
                     "trains": {
                         "weight_fraction": training.weight_fraction if training else 0.0,
                         "bias": training.bias if training else False,
-                        "params": trained_param_count(node, training) if training else 0,
+                        "params": params,
                     },
                 }
             )
@@ -50,7 +53,7 @@ class ModelInspection:
             "model_precision": self.model_precision,
             "plan": self.plan.describe(),
             "params": self.graph.params,
-            "trained_params": sum(layer["trains"]["params"] for layer in layers),
+            "trained_params": trained_params,
             "macs": self.graph.macs,
             "layers": layers,
         }

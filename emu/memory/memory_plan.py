@@ -9,13 +9,8 @@ from typing import Any
 from emu.memory.arena import ArenaPlan, Buffer, aligned, live_bytes_per_step, plan_arena
 from workloads.graph import Graph
 from workloads.plan import TrainingPlan
-from workloads.program import (
-    SRAM_CATEGORIES,
-    StepProgram,
-    lower,
-    stored_param_bytes,
-    trained_out_channels,
-)
+from workloads.program import lower
+from workloads.step_program import SRAM_CATEGORIES, StepProgram, stored_param_bytes, trained_out_channels
 
 
 @dataclass(frozen=True)

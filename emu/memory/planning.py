@@ -8,7 +8,7 @@ from typing import Any
 from emu.memory.memory_plan import MemoryPlan, plan_memory
 from emu.memory.verdict import Verdict, judge
 from emu.scenario.scenario import Scenario
-from workloads.program import trained_param_count
+from workloads.step_program import trained_param_count
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from emu.scenario.values import (
     file_hashes,
     freeze,
     references,
+    relocate,
     resolve_references,
     thaw,
     to_toml,
@@ -141,11 +142,12 @@ class Scenario:
             self, "checkpoint", CheckpointSettings.from_section(settings.get("checkpoint"), src)
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, relative_to: str | Path | None = None) -> dict[str, Any]:
         """The scenario as its TOML structure: :meth:`from_dict` builds an equal scenario from it.
 
         Every section is there as written, except that file references are absolute paths (so the
-        document reads back the same from anywhere), ``[plan]`` lists every field and ``[memory]``
+        document reads back the same from anywhere; relative to the folder ``relative_to`` when given,
+        for a file written there), ``[plan]`` lists every field and ``[memory]``
         the two sizes. A scenario built in Python names its device and model by their names.
         """
         data: dict[str, Any] = {"name": self.name}
@@ -160,11 +162,11 @@ class Scenario:
         for section in SECTIONS:
             if section not in data and section in self.settings:
                 data[section] = thaw(self._section(section))
-        return data
+        return data if relative_to is None else thaw(relocate(freeze(data), Path(relative_to)))
 
-    def to_toml(self) -> str:
-        """TOML text that :meth:`from_toml` reads back as an equal scenario."""
-        return to_toml(self.to_dict())
+    def to_toml(self, relative_to: str | Path | None = None) -> str:
+        """TOML text that :meth:`from_toml` reads back as an equal scenario (see :meth:`to_dict`)."""
+        return to_toml(self.to_dict(relative_to))
 
     def digest(self) -> str:
         """A stable SHA-256 of the content (see :func:`emu.scenario.values.content_digest`).

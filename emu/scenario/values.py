@@ -75,6 +75,17 @@ def references(value: Any) -> list[str]:
     return [value] if isinstance(value, str) and file_reference(value, None) is not None else []
 
 
+def relocate(value: Any, folder: Path) -> Any:
+    """A frozen ``value`` with each resolved file reference written relative to ``folder``."""
+    if isinstance(value, Mapping):
+        return FrozenMapping({k: relocate(v, folder) for k, v in value.items()})
+    if isinstance(value, tuple):
+        return tuple(relocate(v, folder) for v in value)
+    if isinstance(value, str) and file_reference(value, None) is not None:
+        return os.path.relpath(value, folder.resolve())
+    return value
+
+
 def file_hashes(paths: list[str]) -> FrozenMapping[str, str]:
     """Path -> SHA-256 of the file's bytes now (cached per process by path, size and modification time)."""
     return FrozenMapping({path: _sha256_now(path) for path in sorted(set(paths))})

@@ -75,7 +75,7 @@ def run_analytical(ctx: RunContext) -> RunRecord:
     live = ctx.memory.live_bytes
     peak = ctx.memory.peak_sram_bytes
     device_sram = ctx.scenario.device.sram_bytes
-    infeasible = ()
+    infeasible: tuple[str, ...] = ()
     if peak > device_sram:
         infeasible = (
             f"SRAM: the step needs {peak:,} B of {device_sram:,} B ({peak - device_sram:,} B over)",

@@ -125,7 +125,9 @@ def _build_context(scenario: Scenario, table_key: _Same) -> RunContext:
         notes.append("dma_overlap: no flash read rate known; execute-in-place reads are not time-bound")
     sample_load = None
     if settings.sample_source == "flash":
-        size = sum(t.size_bytes for t in memory.program.tensors.values() if t.category == "input_batch")
+        # one micro-batch buffer, filled once per micro-step: the step loads every sample of its batch
+        one_pass = sum(t.size_bytes for t in memory.program.tensors.values() if t.category == "input_batch")
+        size = one_pass * scenario.plan.micro_steps
         if device.dma.memory_to_memory:
             sample_load = SampleLoad(size, True, size / dma_rate)
         else:

@@ -26,7 +26,7 @@ from emu.cost.power import PowerMeter
 from emu.cost.task_cost import TaskCost
 from emu.errors import ScenarioError
 from emu.sim.context import RunContext
-from emu.sim.hardware import Sram
+from emu.sim.hardware import FlashWrite, Sram
 from emu.sim.ledger import LedgerEntry, LedgerRecorder
 
 
@@ -133,7 +133,7 @@ class EventEngine:
             yield from self.step()
         self._mark("tail")
         if ctx.write_back is not None:
-            yield from self.write_back()
+            yield from self.write_back(ctx.write_back)
         if ctx.settings.sleep_s > 0 and states.sleep is not None:
             yield from self.busy(
                 "sleep", states.sleep_power_w, ctx.settings.sleep_s, "sleep", "", states.sleep.name
@@ -169,6 +169,8 @@ class EventEngine:
             if process.is_alive:
                 process.interrupt()
             rate = ctx.flash_rate_bytes_per_s
+            if rate is None:
+                raise RuntimeError("a prefetch was started without a known flash read rate")
             duration = max(
                 cost.compute_s, remaining / rate if remaining > 1e-9 * cost.flash_read_bytes else 0.0
             )
@@ -207,9 +209,9 @@ class EventEngine:
         self.ledger.record(start, "dma", target.phase, target.layer, "prefetch", ctx.dma_power_w * duration)
         self.spans.append(Span("dma", target.layer, start, duration, target.phase, target.layer, "prefetch"))
 
-    def write_back(self) -> Generator[simpy.Event, None, None]:
+    def write_back(self, write: FlashWrite) -> Generator[simpy.Event, None, None]:
         ctx = self.ctx
-        for piece in ctx.write_back.pieces(ctx.scenario.device.flash, ctx.supply_v):
+        for piece in write.pieces(ctx.scenario.device.flash, ctx.supply_v):
             yield from self.busy(
                 "flash", piece.power_w, piece.duration_s, "write_back", piece.target, piece.action
             )

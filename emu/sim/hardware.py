@@ -19,7 +19,7 @@ from math import ceil
 
 from emu.memory.memory_plan import MemoryPlan
 from hw_models.flash import FlashSpec
-from workloads.program import stored_param_bytes
+from workloads.step_program import stored_param_bytes
 
 
 class Sram:

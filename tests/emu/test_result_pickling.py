@@ -35,3 +35,28 @@ def test_frozen_mapping_hashes_by_content():
     assert hash(FrozenMapping({"a": 1})) == hash(FrozenMapping({"a": 1}))
     assert FrozenMapping({"a": 1}) == {"a": 1}
     assert FrozenMapping({"a": 1}) != FrozenMapping({"a": 2})
+
+
+def test_lifetime_result_reads_back_from_its_document():
+    import json
+
+    from emu.deploy.lifetime_result import LifetimeResult
+
+    scenario = emu.Scenario.from_toml(EXAMPLES / "kws_coin_cell.toml")
+    life = emu.lifetime(scenario, horizon_s="60d")
+    document = json.loads(json.dumps(life.to_dict()))  # what a store holds: JSON, string keys
+    again = LifetimeResult.from_dict(document)
+    assert again == life
+    assert again.to_dict() == life.to_dict()
+
+
+def test_train_result_reads_back_from_its_document():
+    import json
+
+    from emu.functional.training import TrainResult
+
+    scenario = emu.Scenario.from_toml(EXAMPLES / "digits_personalise.toml")
+    trained = emu.train(scenario, epochs=1, pretrain_epochs=1, samples=16)
+    document = json.loads(json.dumps(trained.to_dict()))
+    again = TrainResult.from_dict(document)
+    assert again == trained and again.to_dict() == trained.to_dict()

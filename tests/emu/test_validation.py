@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from emu.fidelity.fitting import fit_all, fits_by_row
+from emu.fidelity.fitting import fit, fit_all, fits_by_row
 from emu.fidelity.holdout import step_with_table
 from emu.fidelity.validation import SOC_PRESETS, _scenario, predict, validate
 from emu.sim.simulation import simulate
@@ -18,6 +18,7 @@ OLD_ROW_KEYS = {
     "clock_hz", "published_latency_s", "predicted_latency_s", "latency_error_pct", "published_energy_j",
     "predicted_energy_j", "energy_error_pct",
 }  # fmt: skip
+HELD_OUT_ROW_KEYS = ("latency_s", "latency_error_pct", "energy_j", "energy_error_pct")
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +107,46 @@ def test_json_keeps_old_keys_and_adds_the_new(report):
     for row in doc["rows"]:
         assert OLD_ROW_KEYS <= set(row)
         assert {"in_sample", "fit", "loo_latency_s", "loo_latency_error_pct", "supply_v"} <= set(row)
+        assert {f"{p}_{q}" for p in ("lobo", "loeo") for q in HELD_OUT_ROW_KEYS} <= set(row)
+    assert set(doc["overall_mean_abs_error_pct"]) == set(doc["mean_abs_error_pct"]["cortex-m4f"])
+    assert doc["overall_mean_abs_error_pct"]["rows"] == len(report.rows)
     for core, mae in doc["mean_abs_error_pct"].items():
         assert {"latency", "energy", "rows", "loo_latency", "loo_energy", "in_sample_rows"} <= set(mae)
+        assert {
+            f"{p}_{q}{n}" for p in ("lobo", "loeo") for q in ("latency", "energy") for n in ("", "_rows")
+        } <= set(mae)
         mine = [v for v in report.rows if v.row.core == core]
         loo = [abs(e) for v in mine if (e := v.loo_latency_error_pct) is not None]
         assert mae["loo_latency_rows"] == len(loo)
         if loo:
             assert mae["loo_latency"] == pytest.approx(sum(loo) / len(loo))
+
+
+@pytest.mark.parametrize(("mode", "key"), [("board", "soc"), ("engine", "stack")])
+def test_held_out_fits_leave_out_every_row_of_the_board_or_engine(mode, key):
+    """Leave-one-board-out (-engine-out) constants are the fit on the rows of other boards (engines)."""
+    rows = calibration_rows()
+    m4f = next(f for f in fit_all(rows) if f.spec.family == "cortex-m4f" and f.spec.precision == "int8")
+    checked = 0
+    for row_fit in m4f.rows:
+        row = next(r for r in rows if r.label == row_fit.label)
+        predicted, fitted = row_fit.held_out(mode)
+        others = [r for r in rows if getattr(r, key) != getattr(row, key)]
+        assert len(others) < len(rows) - 1  # more than the row itself is left out
+        if fitted is None:
+            assert predicted is None
+            continue
+        refit = fit(m4f.spec, others)
+        assert fitted == pytest.approx(refit.fitted, rel=1e-9)
+        checked += 1
+    assert checked >= 8
+
+
+def test_overall_mean_covers_every_row(report):
+    overall = report.overall_mean_abs_error_pct()
+    per_core = report.mean_abs_error_pct()
+    for prefix, mode in (("loo", "row"), ("lobo", "board"), ("loeo", "engine")):
+        n = overall[f"{prefix}_latency_rows"]
+        assert n == sum(m[f"{prefix}_latency_rows"] for m in per_core.values())
+        errors = [e for v in report.rows if (e := v.held_out_error_pct(mode, "latency")) is not None]
+        assert n == len(errors) and overall[f"{prefix}_latency"] == pytest.approx(sum(map(abs, errors)) / n)

@@ -202,3 +202,15 @@ def test_bad_battery_file(tmp_path):
 
 def test_spec_error_is_a_value_error():
     assert issubclass(SpecError, ValueError)
+
+
+def test_a_required_read_is_given_after_finish_and_a_missing_one_is_reported_by_finish():
+    from hw_models.toml_table import TomlTable, given
+
+    table = TomlTable({"count": 0, "source": "notes"}, file="f.toml", sources={})
+    present, absent = table.count("count", minimum=0), table.count("other")
+    assert given(present) == 0  # a falsy value is still a value
+    with pytest.raises(SpecError, match="other"):
+        table.finish()
+    with pytest.raises(RuntimeError, match="finish"):
+        given(absent)

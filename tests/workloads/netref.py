@@ -54,14 +54,28 @@ def ref_forward(graph, weights, x):
             y = np.maximum(ins[0], 0.0)
         elif k == "relu6":
             y = np.clip(ins[0], 0.0, 6.0)
+        elif k == "leaky_relu":
+            y = np.where(ins[0] > 0, ins[0], node.layer.alpha * ins[0])
+        elif k == "sigmoid":
+            y = 1.0 / (1.0 + np.exp(-ins[0]))
+        elif k == "hard_sigmoid":
+            y = np.clip(node.layer.alpha * ins[0] + node.layer.beta, 0.0, 1.0)
+        elif k == "hard_swish":
+            y = ins[0] * np.clip(ins[0] + 3.0, 0.0, 6.0) / 6.0
         elif k == "maxpool":
             y = _pool(node, ins[0], np.nanmax)
+        elif k == "avgpool" and node.layer.count_include_pad:
+            y = np.nan_to_num(_pool(node, ins[0], lambda w, axis: w)).mean(axis=0)
         elif k == "avgpool":
             y = _pool(node, ins[0], np.nanmean)
         elif k == "global_avg_pool":
             y = ins[0].mean(axis=(1, 2))
         elif k == "add":
             y = ins[0] + ins[1]
+        elif k == "mul" and ins[1].shape != ins[0].shape:
+            y = ins[0] * ins[1][:, None, None, :]
+        elif k == "mul":
+            y = ins[0] * ins[1]
         elif k == "flatten":
             y = ins[0].reshape(len(ins[0]), -1)
         elif k == "dropout":

@@ -66,3 +66,16 @@ def test_loss_must_be_known():
     g.dense(2)
     with pytest.raises(WorkloadError, match="loss"):
         g.build(loss="hinge")
+
+
+def test_layer_as_narrows_a_node_and_refuses_another_kind():
+    from workloads.layers import Conv2d, Dense
+
+    g = GraphBuilder("t", (8, 8, 1))
+    conv = g.conv(2, 3)
+    g.flatten()
+    g.dense(3)
+    graph = g.build()
+    assert graph[conv].layer_as(Conv2d).out_channels == 2
+    with pytest.raises(TypeError, match="conv2d layer, not a Dense"):
+        graph[conv].layer_as(Dense)

@@ -170,6 +170,19 @@ def test_int8_needs_calibration_or_imported_scales():
     assert imported.forward(np.ones((1, 6, 6, 2), np.float32)).shape == (1, 4)
 
 
+@pytest.mark.parametrize("key", ["x_scale", "y_zero_point"])
+def test_imported_scales_that_are_not_numbers_name_layer_and_key(key):
+    graph = _residual()
+    scales = {
+        n.name: {"w_scale": 0.01, "x_scale": 0.05, "x_zero_point": 0, "y_scale": 0.05, "y_zero_point": 0}
+        for n in graph.weighted_nodes()
+    }
+    first = graph.weighted_nodes()[0].name
+    scales[first][key] = "big"
+    with pytest.raises(WorkloadError, match=f"{first}/{key}"):
+        Network(graph, precision="int8", quantization=scales)
+
+
 def test_int8_sgd_step_moves_trained_int8_weights():
     graph = _residual()
     rng = np.random.default_rng(0)

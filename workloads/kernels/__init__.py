@@ -6,12 +6,28 @@ raises :class:`KernelInputError`; outputs may be preallocated with ``out=``-styl
 Importing this package is the only place numba is imported.
 """
 
-from workloads.kernels.activation import relu6_backward, relu6_forward, relu_backward, relu_forward
+from workloads.kernels.activation import (
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu6_backward,
+    relu6_forward,
+    relu_backward,
+    relu_forward,
+)
 from workloads.kernels.contract import KernelInputError
 from workloads.kernels.conv import conv2d_backward, conv2d_forward, conv2d_output_shape, conv2d_workspace_size
 from workloads.kernels.dense import dense_backward, dense_forward
 from workloads.kernels.elementwise import add_backward, add_forward, flatten_backward, flatten_forward
+from workloads.kernels.gate import (
+    hard_sigmoid_backward,
+    hard_sigmoid_forward,
+    hard_swish_backward,
+    hard_swish_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+)
 from workloads.kernels.loss import mse_loss, softmax_cross_entropy
+from workloads.kernels.multiply import mul_backward, mul_forward
 from workloads.kernels.norm import batchnorm_backward, batchnorm_forward
 from workloads.kernels.optimizer import adam_update, sgd_momentum_update, sgd_update
 from workloads.kernels.pooling import (
@@ -58,9 +74,17 @@ __all__ = [
     "flatten_forward",
     "global_avg_pool_backward",
     "global_avg_pool_forward",
+    "hard_sigmoid_backward",
+    "hard_sigmoid_forward",
+    "hard_swish_backward",
+    "hard_swish_forward",
+    "leaky_relu_backward",
+    "leaky_relu_forward",
     "maxpool_backward",
     "maxpool_forward",
     "mse_loss",
+    "mul_backward",
+    "mul_forward",
     "qas_scale_gradient",
     "quantize_activation",
     "quantize_bias",
@@ -73,5 +97,7 @@ __all__ = [
     "sgd_momentum_update",
     "sgd_update",
     "sgd_update_int8",
+    "sigmoid_backward",
+    "sigmoid_forward",
     "softmax_cross_entropy",
 ]

@@ -285,6 +285,7 @@ def conv2d_backward(
     (grad_input, grad_weight, grad_bias)
         Each an ndarray shaped like the input, weight and bias, or None when not asked for.
     """
+    xshape: tuple[int, ...] | None
     if x is not None:
         ct.require(x, "x", shape=(None, None, None, None))
         xshape = x.shape

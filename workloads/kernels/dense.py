@@ -71,17 +71,18 @@ def dense_backward(
     ct.require(grad_out, "grad_out", shape=(None, fout))
     n = grad_out.shape[0]
     k = ct.channels(trained_out_channels, fout)
+    x_checked = ct.empty(2)  # the weight gradient's input; unread without it
     if need_weight_grad:
         if x is None:
             raise ct.KernelInputError("x: the weight gradient needs the forward input, got None")
-        ct.require(x, "x", shape=(n, fin))
+        x_checked = ct.require(x, "x", shape=(n, fin))
     gx = gw = gb = None
     if need_bias_grad:
         gb = ct.output(grad_bias, "grad_bias", (fout,))
         bias_grad(grad_out, gb)
     if need_weight_grad:
         gw = ct.output(grad_weight, "grad_weight", (fin, fout), zero=grad_weight is None)
-        weight_grad(x, grad_out, k, gw)
+        weight_grad(x_checked, grad_out, k, gw)
     if need_input_grad:
         gx = ct.output(grad_input, "grad_input", (n, fin))
         input_grad(grad_out, weight, gx)

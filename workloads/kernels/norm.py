@@ -240,16 +240,17 @@ def batchnorm_backward(
     for name, a in (("gamma", gamma), ("mean", mean), ("invstd", invstd)):
         ct.require(a, name, shape=(c,))
     needs_x = need_gamma_grad or (need_input_grad and training)
+    x2 = ct.empty(2)  # the kernel reads x only when needs_x
     if needs_x:
         if x is None:
             raise ct.KernelInputError("x: this gradient needs the forward input, got None")
-        ct.require(x, "x", shape=grad_out.shape)
+        x2 = ct.require(x, "x", shape=grad_out.shape).reshape(-1, c)
     gx = ct.output(grad_input, "grad_input", grad_out.shape) if need_input_grad else None
     gg = ct.output(grad_gamma, "grad_gamma", (c,)) if need_gamma_grad else None
     gb = ct.output(grad_beta, "grad_beta", (c,)) if need_beta_grad else None
     _backward(
         grad_out.reshape(-1, c),
-        x.reshape(-1, c) if needs_x else ct.empty(2),
+        x2,
         gamma,
         mean,
         invstd,

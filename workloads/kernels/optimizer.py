@@ -6,6 +6,9 @@ and leaves the rest, and its optimizer state, untouched. ``weight_decay`` is the
 added to the gradient, as in ``torch.optim.SGD`` and ``torch.optim.Adam``.
 """
 
+from collections.abc import Callable
+from typing import Protocol
+
 import numpy as np
 
 from workloads.kernels import contract as ct
@@ -101,3 +104,29 @@ def adam_update(
         raise ct.KernelInputError(f"step: {step!r} is not allowed, expected an int >= 1")
     (p, g, m, v), k = _views(param, trained_out_channels, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
     _adam(p, g, m, v, float(lr), float(beta1), float(beta2), float(eps), int(step), float(weight_decay), k)
+
+
+class StepCounter(Protocol):
+    """What Adam's bias correction reads at update time: the steps taken so far."""
+
+    adam_step: int
+
+
+def fp32_update(
+    optimizer: str,
+    p2: np.ndarray,
+    g2: np.ndarray,
+    k: int,
+    lr: float,
+    mu: float,
+    slots: list[np.ndarray],
+    state: StepCounter,
+) -> Callable[[], None]:
+    """The in-place optimizer call for one parameter (2-D view, first ``k`` columns)."""
+    if optimizer == "sgd":
+        return lambda: _sgd(p2, g2, lr, 0.0, k)
+    if optimizer == "sgd-momentum":
+        v2 = slots[0]
+        return lambda: _momentum(p2, g2, v2, lr, mu, 0.0, k)
+    m2, v2 = slots
+    return lambda: _adam(p2, g2, m2, v2, lr, 0.9, 0.999, 1e-8, state.adam_step, 0.0, k)

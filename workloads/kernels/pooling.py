@@ -107,7 +107,12 @@ def _global_avg_backward(gy, dx):
                     dx[b, ih, iw, ch] = gy[b, ch] * inv
 
 
-def _window(input_shape, kernel_size, stride, padding):
+def _window(
+    input_shape: Sequence[int],
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
+) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int, int, int]]:
     n, h, w, c = input_shape
     kh, kw = ct.pair(kernel_size, "kernel_size")
     sh, sw = ct.pair(kernel_size if stride is None else stride, "stride")

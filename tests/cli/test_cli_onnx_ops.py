@@ -1,0 +1,40 @@
+"""`tinyemu inspect`, `plan`, `run` and `train` on ONNX models with the everyday operators: a 1-D CNN
+(Conv1d, pools, ReduceMean), squeeze-excitation with HardSwish / HardSigmoid / Mul, SiLU and LeakyRelu."""
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+
+from tests.workloads.onnx_builder import har_model, se_model  # noqa: E402
+
+
+@pytest.fixture(params=["har", "se"])
+def model(request, tmp_path):
+    if request.param == "har":
+        return har_model(tmp_path / "har.onnx", "mean", "AveragePool"), (1, 32, 3)
+    return se_model(tmp_path / "se.onnx", silu=True), (8, 8, 3)
+
+
+def test_inspect_plan_run_and_train(cli, model, tmp_path):
+    path, shape = model
+    doc = json.loads(cli("inspect", str(path), "--json").out)
+    assert tuple(doc["input_shape"]) == shape
+    kinds = {layer["kind"] for layer in doc["layers"]}
+    assert kinds & {"mul", "hard_swish", "sigmoid", "hard_sigmoid", "global_avg_pool"}
+    args = ("--device", "nrf52840", "--model", str(path))
+    plan = cli("plan", *args, "--json")
+    assert plan.code == 0, plan.err
+    assert json.loads(plan.out)["feasible"] is True
+    run = cli("run", *args, "--json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data.npz"
+    np.savez(data, x=rng.standard_normal((16, *shape)).astype(np.float32), y=rng.integers(0, 3, 16))
+    train = cli("train", *args, "--dataset", str(data), "--epochs", "1", "--json")
+    assert train.code == 0, train.err
+    result = json.loads(train.out)
+    assert result["samples"] > 0 and all(np.isfinite(result["loss_curve"]))
