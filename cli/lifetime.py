@@ -10,9 +10,10 @@ import typer
 import emu
 from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
 from cli.render import console, print_json
-from cli.render.lifetime import plot_available, render_lifetime, write_plot
+from cli.render.lifetime import PLOT_SUFFIXES, plot_available, render_lifetime, write_plot
 from emu.errors import ScenarioError
 from emu.scenario.deployment import parse_duration_s
+from workloads.output_file import check_output_path
 
 
 @with_scenario_flags
@@ -35,6 +36,8 @@ def lifetime(
 ) -> None:
     """Simulate the deployment for years; exit code 1 when the training plan does not fit."""
     horizon_s = None if horizon is None else parse_duration_s(horizon, "--horizon", "--horizon")
+    if plot is not None:
+        check_output_path(plot, "--plot", PLOT_SUFFIXES)
     if plot is not None and not plot_available():
         raise ScenarioError(
             "--plot", "--plot", str(plot), "matplotlib, which is not installed: pip install 'tinyemu[plot]'"

@@ -11,6 +11,7 @@ import emu
 from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.run import render_run
+from workloads.output_file import check_output_path
 
 
 @with_scenario_flags
@@ -30,6 +31,8 @@ def run(
 ) -> None:
     """Simulate one training session (time, energy, breakdowns); exit code 1 when it does not fit."""
     session = {"samples": samples, "epochs": epochs, "clock_mhz": clock}
+    if trace is not None:
+        check_output_path(trace, "--trace")
     chosen = flags.build(extra={"session": session})
     result = emu.simulate(chosen, mode="analytical" if analytical else "event", trace=trace is not None)
     if trace is not None:

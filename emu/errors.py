@@ -16,7 +16,9 @@ class ScenarioError(ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{source}: {field} = {value!r}: {allowed}")
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."  # one readable line, whatever the input
+        super().__init__(f"{source}: {field} = {shown}: {allowed}")
 
 
 INPUT_ERRORS: tuple[type[ValueError], ...] = (ScenarioError, WorkloadError, SpecError)

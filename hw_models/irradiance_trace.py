@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hw_models.errors import SpecError
+from hw_models.input_file import read_input_text
 
 __all__ = ["IrradianceTrace", "MAX_IRRADIANCE_W_PER_M2", "load_irradiance_csv"]
 
@@ -115,10 +116,7 @@ def load_irradiance_csv(path: str | Path) -> IrradianceTrace:
         value, times not rising from 0, or fewer than two rows; naming the file and the row.
     """
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(source, "(file)", source, f"must be a readable UTF-8 CSV file: {err}") from None
+    text = read_input_text(path, "CSV file")
     numbered = [
         (n, line)
         for n, line in enumerate(text.splitlines(), 1)

@@ -9,7 +9,6 @@ file, the dotted field, the value and what is allowed.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from hw_models.device import CoreSpec, Device, DmaSpec, MemoryBank, OperatingPoi
 from hw_models.errors import SpecError
 from hw_models.file_cache import cached_by_file
 from hw_models.flash import FlashSpec
+from hw_models.input_file import check_input_file, read_toml
 from hw_models.toml_table import TomlTable, given
 
 __all__ = ["battery_names", "device_names", "load_battery", "load_device"]
@@ -26,6 +26,10 @@ __all__ = ["battery_names", "device_names", "load_battery", "load_device"]
 _DATA = Path(__file__).parent / "data"
 _DEVICES = _DATA / "devices"
 _BATTERIES = _DATA / "batteries"
+
+MAX_SECTORS = 1 << 20
+"""Sectors a flash may have in all its groups: the layout keeps one entry per sector, and a million
+4 KiB sectors is already 4 GiB (no microcontroller's flash comes near it)."""
 
 
 def device_names() -> list[str]:
@@ -84,9 +88,9 @@ def _resolve(name_or_path: str | Path, folder: Path, what: str) -> tuple[Path, b
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or "/" in text or "\\" in text or text.endswith(".toml"):
         path = Path(name_or_path)
-        if not path.is_file():
+        if not path.exists():
             raise SpecError(text, "(file)", text, f"no such {what} file")
-        return path, False
+        return check_input_file(path, f"{what} file"), False
     names = sorted((p.stem for p in folder.glob("*.toml")), key=str.lower)
     by_lower = {n.lower(): n for n in names}
     if text.lower() not in by_lower:
@@ -97,14 +101,7 @@ def _resolve(name_or_path: str | Path, folder: Path, what: str) -> tuple[Path, b
 
 
 def _parse(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(str(path), "(file)", "<not TOML>", f"must be valid TOML: {err}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(
-            str(path), "(file)", "<unreadable>", f"must be a readable UTF-8 file: {err}"
-        ) from None
+    return read_toml(path, "TOML data file")
 
 
 def _build(cls: type, table: TomlTable, **fields: Any) -> Any:
@@ -158,7 +155,7 @@ def _core(t: TomlTable) -> CoreSpec:
         "family": t.text("family"),
         "has_fpu": t.flag("has_fpu"),
         "has_dsp_simd": t.flag("has_dsp_simd"),
-        "cores": t.count("cores"),
+        "cores": t.count("cores", maximum=1024),
     }
     t.finish()
     return _build(CoreSpec, t, **fields)
@@ -222,7 +219,9 @@ def _flash(t: TomlTable) -> tuple[int, FlashSpec]:
     sizes: list[int] = []
     times: list[float] = []
     for g in groups:
-        count = g.count("count")
+        count = g.count("count", maximum=MAX_SECTORS)
+        if count is not None and len(sizes) + count > MAX_SECTORS:
+            raise g.error("count", count, f"must keep the flash at {MAX_SECTORS:,} sectors or fewer in all")
         sector = g.quantity("size", "size", integer=True)
         own_time = g.quantity("erase_time", "time", required=erase_time is None and erasable)
         g.finish()

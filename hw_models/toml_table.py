@@ -12,11 +12,14 @@ from typing import Any, Literal, TypeVar, overload
 
 from hw_models.checks import suggest
 from hw_models.errors import MISSING, SpecError
-from hw_models.units import SI_SUFFIX, keys_for
+from hw_models.units import MAX_SI, SI_SUFFIX, keys_for
 
 __all__ = ["TomlTable", "given"]
 
 _SOURCE = "source"
+
+MAX_COUNT = 2**53
+"""Counts beyond this are not exact as floats, and no count of a data file comes near it."""
 
 _T = TypeVar("_T")
 
@@ -172,6 +175,9 @@ class TomlTable:
             raise self.error(key, value, f"must be a {'non-negative' if allow_zero else 'positive'} number")
         factor, kind = factors[key]
         si: float = value * factor
+        if si > MAX_SI[kind]:
+            limit = MAX_SI[kind] / factor
+            raise self.error(key, value, f"must be at most {limit:g} (larger is not a part of a sensor node)")
         if integer:
             if abs(si - round(si)) > 1e-9 * max(1.0, abs(si)):
                 raise self.error(key, value, f"must be a whole number of {SI_SUFFIX[kind]}")
@@ -208,12 +214,18 @@ class TomlTable:
         return self._plain(key, required, True, si_name, (bool,))
 
     def count(
-        self, key: str, *, required: bool = True, minimum: int = 1, si_name: str | None = None
+        self,
+        key: str,
+        *,
+        required: bool = True,
+        minimum: int = 1,
+        maximum: int = MAX_COUNT,
+        si_name: str | None = None,
     ) -> int | None:
-        """Read an integer of at least ``minimum`` (a dimensionless count such as ``cores``)."""
+        """Read an integer in ``[minimum, maximum]`` (a dimensionless count such as ``cores``)."""
         value = self._plain(key, required, True, si_name, (int,))
-        if value is not None and value < minimum:
-            raise self.error(key, value, f"must be an integer >= {minimum}")
+        if value is not None and not minimum <= value <= maximum:
+            raise self.error(key, value, f"must be an integer in [{minimum}, {maximum:,}]")
         return value
 
     def number(self, key: str, *, required: bool = True, si_name: str | None = None) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["KINDS", "SI_SUFFIX", "keys_for"]
+__all__ = ["KINDS", "MAX_SI", "SI_SUFFIX", "keys_for"]
 
 _MEBI = 1024 * 1024
 
@@ -57,6 +57,29 @@ SI_SUFFIX: Mapping[str, str] = MappingProxyType(
         "rate": "per_s",
     }
 )
+
+MAX_SI: Mapping[str, float] = MappingProxyType(
+    {
+        # Bounds per kind, in SI, far beyond any part a sensor node carries: a value past one is a typo
+        # or an attack, and it would make the emulator allocate or loop without end (1e10 sectors).
+        "size": float(2**40),  # 1 TiB
+        "frequency": 1e10,  # 10 GHz
+        "current": 100.0,
+        "current_per_frequency": 1e-6,  # 1 A per MHz
+        "time": 1e6,  # 11.6 days for one erase, wake-up or program step
+        "voltage": 1000.0,
+        "throughput": 1e12,
+        "energy_per_byte": 1e-3,
+        "charge": 1e7,  # 2,778 Ah
+        "fraction_per_year": 100.0,
+        "resistance": 1e9,
+        "capacitance": 1e4,  # the largest supercapacitor cells are about 3,000 F
+        "area": 100.0,
+        "fraction": 1.0,
+        "rate": 1e6,
+    }
+)
+"""The largest SI value the loader accepts for each kind of quantity."""
 
 
 def keys_for(base: str, kind: str) -> dict[str, float]:

@@ -9,6 +9,7 @@ moves them two pixels right and dims them), so that fine-tuning has something to
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
@@ -132,8 +133,10 @@ def _npz(path: Path, graph: Graph) -> tuple[np.ndarray, np.ndarray]:
         raise WorkloadError(
             source, "dataset", source, "'digits' or an existing .npz file with x and y"
         ) from None
-    except (OSError, ValueError) as exc:
-        raise WorkloadError(source, "dataset", source, f"a readable .npz file with x and y ({exc})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # an empty file is an EOFError, which the command-line parser would take for Ctrl-D (exit 130)
+        why = str(exc) or type(exc).__name__
+        raise WorkloadError(source, "dataset", source, f"a readable .npz file with x and y ({why})") from None
     for key in ("x", "y"):
         if key not in arrays:
             raise WorkloadError(source, key, None, f"an array {key!r} in the .npz (found {sorted(arrays)})")

@@ -26,7 +26,9 @@ class WorkloadError(ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{source}: {field} = {value!r}: {allowed}")
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."  # one readable line, whatever the input
+        super().__init__(f"{source}: {field} = {shown}: {allowed}")
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:

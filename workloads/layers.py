@@ -113,6 +113,10 @@ class Conv2d(Layer):
         if len(inputs[0]) != 3:
             raise ValueError(f"conv2d needs an (H, W, C) input, got {inputs[0]}")
         h, w, c = inputs[0]
+        if self.out_channels < 1 or self.groups < 1:  # a width multiplier can round a channel count to 0
+            raise ValueError(
+                f"{self.out_channels} output channels in {self.groups} groups: at least 1 of each"
+            )
         if c % self.groups or self.out_channels % self.groups:
             raise ValueError(f"channels {c}->{self.out_channels} not divisible by groups {self.groups}")
         top, bottom, left, right = self.pads(inputs)
@@ -159,6 +163,8 @@ class Dense(Layer):
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         if len(inputs[0]) != 1:
             raise ValueError(f"dense needs a vector input (use Flatten), got {inputs[0]}")
+        if self.units < 1:
+            raise ValueError(f"{self.units} units: a dense layer needs at least 1")
         return (self.units,)
 
     def weight_count(self, inputs: tuple[Shape, ...]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,9 @@ from workloads.graph import Graph
 UPDATE_POLICIES = ("none", "full", "last:K", "bias", "sparse")
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam")
 PRECISIONS = ("fp32", "int8")
+
+_LAST_K = re.compile(r"last:([1-9][0-9]{0,5})")
+"""``last:K`` with K a positive integer of at most six digits (no graph has a million weighted layers)."""
 
 OPTIMIZER_STATE_SLOTS = {"sgd": 0, "sgd-momentum": 1, "adam": 2}
 """fp32 state tensors the optimizer keeps per trained parameter (momentum; Adam's first and second moment)."""
@@ -85,7 +89,7 @@ class TrainingPlan:
                 src,
                 "plan.update",
                 self.update,
-                f"one of {', '.join(UPDATE_POLICIES)} (K a positive integer)"
+                f"one of {', '.join(UPDATE_POLICIES)} (K a positive integer, at most 6 digits)"
                 + did_you_mean(str(self.update), UPDATE_POLICIES),
             )
         if self.optimizer not in OPTIMIZERS:
@@ -143,18 +147,23 @@ class TrainingPlan:
                 "with update = sparse, a positive count and/or a sparse_weights table (a sparse update of "
                 'nothing trains nothing: update = "none" says so)',
             )
-        for key in ("learning_rate", "momentum"):
+        # lr 0 stays allowed here (tests run a step that must not move the weights); a scenario asks > 0
+        for key, high, closed, allowed in (
+            ("learning_rate", 1000.0, True, "a finite number in [0, 1000]"),
+            ("momentum", 1.0, False, "a number in [0, 1) (1 or more makes the velocity diverge)"),
+        ):
             value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise WorkloadError(src, f"plan.{key}", value, "a non-negative number")
+            numeric = not isinstance(value, bool) and isinstance(value, int | float)
+            if not numeric or not (0 <= value <= high if closed else 0 <= value < high):
+                raise WorkloadError(src, f"plan.{key}", value, allowed)
         object.__setattr__(self, "sparse_weights", dict(self.sparse_weights))
         object.__setattr__(self, "recompute", tuple(sorted(set(self.recompute))))
 
     def _last_k(self) -> int | None:
         if not self.update.startswith("last:"):
             return None
-        text = self.update[5:]
-        return int(text) if text.isdigit() and int(text) > 0 else None
+        match = _LAST_K.fullmatch(self.update)  # ASCII digits only: "last:²" is not a count
+        return int(match.group(1)) if match else None
 
     @property
     def trains(self) -> bool:

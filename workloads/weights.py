@@ -21,6 +21,7 @@ import numpy as np
 from workloads.errors import WorkloadError
 from workloads.graph import Graph, Node
 from workloads.layers import BatchNorm, Conv2d, Dense
+from workloads.output_file import atomic_write
 
 Weights = dict[str, dict[str, np.ndarray]]
 
@@ -122,13 +123,9 @@ def save_weights(path: str | Path, weights: Mapping[str, Mapping[str, np.ndarray
     flat = {
         f"{layer}/{param}": np.asarray(a) for layer, params in weights.items() for param, a in params.items()
     }
-    try:
-        with open(path, "wb") as handle:
-            # numpy's stub checks every ``**kwds`` value against ``allow_pickle: bool``; the keys here
-            # all hold a "/" so none is that keyword (and numpy 1.26 has no such keyword to pass)
-            np.savez(handle, **flat)  # type: ignore[arg-type]
-    except OSError as exc:
-        raise WorkloadError(str(path), "weights file", str(path), f"a writable path ({exc})") from None
+    # numpy's stub checks every ``**kwds`` value against ``allow_pickle: bool``; the keys here
+    # all hold a "/" so none is that keyword (and numpy 1.26 has no such keyword to pass)
+    atomic_write(path, lambda handle: np.savez(handle, **flat), "weights file")  # type: ignore[arg-type]
 
 
 def load_weights(path: str | Path, graph: Graph) -> Weights:
@@ -139,8 +136,10 @@ def load_weights(path: str | Path, graph: Graph) -> Weights:
             flat = {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise WorkloadError(source, "weights file", source, "an existing .npz file") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise WorkloadError(source, "weights file", source, f"a readable .npz file ({exc})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # an empty file is an EOFError, which the command-line parser would take for Ctrl-D (exit 130)
+        why = str(exc) or type(exc).__name__
+        raise WorkloadError(source, "weights file", source, f"a readable .npz file ({why})") from None
     nested: dict[str, dict[str, np.ndarray]] = {}
     for key, arr in flat.items():
         if key.count("/") != 1:

@@ -237,7 +237,34 @@ def build_model(name: str, source: str = "model", **options: Any) -> Graph:
             raise WorkloadError(
                 source, f"model.{key}", value, f"{name} takes {allowed}{did_you_mean(key, entry.options)}"
             )
-        values = value if isinstance(value, list | tuple) else [value]
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in values):
-            raise WorkloadError(source, f"model.{key}", value, "a positive number")
+        _check_option(source, name, key, value)
     return entry.builder(**options)
+
+
+_OPTION_LIMITS: dict[str, tuple[bool, float, float]] = {
+    # option: (integer, lowest, highest). Layer widths and classes of a few hundred thousand already need
+    # gigabytes; 32 x 0.03125 = 1 is the narrowest MobileNet stem that keeps a channel; a MobileNet halves
+    # its resolution five times, so 32 is the smallest input that leaves a pixel at the end.
+    "classes": (True, 1, 100_000),
+    "inputs": (True, 1, 1_000_000),
+    "features": (True, 1, 1_000_000),
+    "hidden": (True, 1, 100_000),
+    "bottleneck": (True, 1, 100_000),
+    "resolution": (True, 32, 1024),
+    "width": (False, 0.03125, 4.0),
+}
+
+
+def _check_option(source: str, model: str, key: str, value: Any) -> None:
+    integer, low, high = _OPTION_LIMITS[key]
+    each = f"{'whole numbers' if integer else 'numbers'} in [{low:g}, {high:g}]"
+    if key == "hidden":  # the one option that is a list: a width per hidden layer
+        allowed = f"a non-empty list of {each} for {model}"
+        values = value if isinstance(value, list | tuple) and value else None
+    else:
+        allowed = f"{'a whole number' if integer else 'a number'} in [{low:g}, {high:g}] for {model}"
+        values = None if isinstance(value, list | tuple) else [value]
+    for v in values or [None]:
+        numeric = not isinstance(v, bool) and isinstance(v, int | float)
+        if not numeric or (integer and not isinstance(v, int)) or not low <= v <= high:
+            raise WorkloadError(source, f"model.{key}", value, allowed)

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.render import print_table, render_notes, si
+from workloads.output_file import atomic_write
 
 if TYPE_CHECKING:
     from emu.deploy.lifetime_result import LifetimeResult
@@ -89,6 +90,10 @@ def render_lifetime(result: LifetimeResult, out: Console) -> None:
     render_notes(d, out)
 
 
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+"""What ``--plot`` writes: the formats matplotlib's Agg backend renders without extra packages."""
+
+
 def plot_available() -> bool:
     """matplotlib (the ``plot`` extra) is installed."""
     return importlib.util.find_spec("matplotlib") is not None
@@ -112,5 +117,8 @@ def write_plot(result: LifetimeResult, path: Path) -> None:
         f"{result.scenario}: {result.end_cause.replace('_', ' ')} after {duration(result.lifetime_s)}"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        fmt = path.suffix.lower().lstrip(".")
+        atomic_write(path, lambda handle: fig.savefig(handle, format=fmt, dpi=120), "--plot")
+    finally:
+        plt.close(fig)

@@ -17,12 +17,15 @@ import numpy as np
 
 from emu.scenario.scenario import Scenario
 from emu.scenario.train import TrainSettings
+from hw_models.input_file import check_input_file
 from workloads.plan import TrainingPlan
 
 PRETRAIN_PLAN = TrainingPlan(
     update="full", optimizer="sgd-momentum", batch_size=32, learning_rate=0.05, source="pretraining"
 )
 """How pretraining runs: full fp32 training with SGD and momentum (not the device's plan)."""
+DATA_FILE_MAX_BYTES = 2**31
+"""Dataset and weights files up to 2 GiB (a CIFAR-10-sized set in float32 is 0.6 GiB)."""
 CALIBRATION_SAMPLES = 128
 """int8: device samples whose fp32 activation ranges set the activation scales."""
 
@@ -154,6 +157,7 @@ def train(
     """
     from workloads.datasets import load_dataset
     from workloads.network import Network
+    from workloads.output_file import check_output_path
     from workloads.weights import load_weights
 
     settings = TrainSettings.from_scenario(
@@ -167,6 +171,10 @@ def train(
         weights_out=weights_out,
         shift=shift,
     )
+    if settings.weights_out is not None:  # before the training, not after it: fail in a second, not an hour
+        check_output_path(settings.weights_out, "train.weights_out")
+    if settings.dataset != "digits" and Path(settings.dataset).exists():
+        check_input_file(settings.dataset, "dataset .npz file", DATA_FILE_MAX_BYTES)
     graph, plan = scenario.model, scenario.plan
     data = load_dataset(settings.dataset, graph, settings.seed, settings.shift)
     rng = np.random.default_rng(settings.seed)
@@ -174,9 +182,9 @@ def train(
     model_weights = scenario.settings.get("model", {}).get("weights")
     start: Mapping[str, Mapping[str, np.ndarray]]
     if settings.weights is not None:
-        start = load_weights(settings.weights, graph)
+        start = load_weights(_checked(settings.weights), graph)
     elif model_weights is not None:
-        start = load_weights(_beside(str(model_weights), scenario.source), graph)
+        start = load_weights(_checked(_beside(str(model_weights), scenario.source)), graph)
     elif scenario.weights is not None:
         start = scenario.weights
     else:
@@ -223,6 +231,13 @@ def train(
         test_samples=len(data.test),
         macs_by_phase=dict(state.macs_by_phase),
     )
+
+
+def _checked(path: str) -> str:
+    """A weights file that exists must be a regular file of sane size (a missing one: the loader says so)."""
+    if Path(path).exists():
+        check_input_file(path, "weights .npz file", DATA_FILE_MAX_BYTES)
+    return path
 
 
 def _beside(path: str, source: str) -> str:

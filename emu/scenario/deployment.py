@@ -49,8 +49,9 @@ DEPLOYMENT_KEYS = (
 """The keys of the ``[deployment]`` section."""
 
 DEFAULT_HORIZON_S = 10 * YEAR_S
+MAX_HORIZON_S = 100 * YEAR_S
 _UNITS_S = {"s": 1.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0, "y": YEAR_S}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([shdwy])\s*$")
+_DURATION = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,15})?|\.\d{1,15})\s*([shdwy])\s*$")
 
 
 def parse_duration_s(text: Any, source: str = "horizon", field: str = "horizon") -> float:
@@ -70,6 +71,8 @@ def parse_duration_s(text: Any, source: str = "horizon", field: str = "horizon")
         value = float(match.group(1)) * _UNITS_S[match.group(2)]
     if not math.isfinite(value) or value <= 0:
         raise ScenarioError(source, field, text, allowed)
+    if value > MAX_HORIZON_S:
+        raise ScenarioError(source, field, text, "at most 100y (no cell, capacitor or flash lasts longer)")
     return value
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from emu.errors import ScenarioError
 from emu.scenario.checkpoint import CHECKPOINT_KEYS, CheckpointSettings
 from emu.scenario.deployment import DEPLOYMENT_KEYS, DeploymentSettings
+from emu.scenario.fields import check_scenario_values
 from emu.scenario.session import SESSION_KEYS, SessionSettings
 from emu.scenario.supply import SUPPLY_KEYS, SupplySettings
 from emu.scenario.train import TrainSettings
@@ -30,7 +31,9 @@ from emu.scenario.values import (
     to_toml,
 )
 from hw_models.device import Device
+from hw_models.errors import SpecError
 from hw_models.frozen_mapping import FrozenMapping
+from hw_models.input_file import check_input_file, read_toml
 from hw_models.loader import load_device
 from workloads.errors import did_you_mean
 from workloads.graph import Graph
@@ -222,14 +225,12 @@ class Scenario:
     def from_toml(cls, path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> Scenario:
         """Load a scenario file, then apply ``overrides`` (section -> key -> value)."""
         path = Path(path)
+        if not path.exists():
+            raise ScenarioError(str(path), "scenario", str(path), "an existing TOML file")
         try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise ScenarioError(str(path), "scenario", str(path), "an existing TOML file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(str(path), "scenario", str(path), f"a readable TOML file ({exc})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(str(path), "scenario", str(path), f"valid TOML ({exc})") from None
+            data = read_toml(path, "scenario TOML file")
+        except SpecError as exc:
+            raise ScenarioError(str(path), "scenario", exc.value, exc.allowed) from None
         return cls.from_dict(merge(data, overrides or {}), source=str(path), base_dir=path.parent.resolve())
 
     @classmethod
@@ -238,6 +239,7 @@ class Scenario:
     ) -> Scenario:
         """Build a scenario from its TOML structure (section tables and top-level keys)."""
         _check_keys(data, source)
+        check_scenario_values(data, source)
         device_name = data.get("device", {}).get("name")
         model_section = dict(data.get("model", {}))
         model_name = model_section.pop("name", None)
@@ -278,6 +280,8 @@ def load_model(name_or_path: str, source: str = "model", **options: Any) -> tupl
     """
     suffix = next((s for s in MODEL_FILE_SUFFIXES if str(name_or_path).endswith(s)), None)
     if suffix is not None:
+        if Path(name_or_path).exists():  # a missing file is the importer's message, with its suffix
+            check_input_file(name_or_path, f"{suffix} model file")
         if options:
             raise ScenarioError(
                 source, f"model.{next(iter(options))}", options, f"no options for a {suffix} model file"
@@ -324,11 +328,20 @@ def parse_assignment(text: str) -> tuple[str, str, Any]:
             text,
             f"section.key=value; a table is set whole, in TOML: {section}.{table}={{{inner}={raw.strip()}}}",
         )
+    if any(ch in text for ch in "\n\r\x00"):
+        # a newline would let the value carry a second TOML key (plan.update="full"\nbatch_size = 0)
+        raise ScenarioError("--set", "assignment", text, "one line: section.key=value, without newlines")
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        parsed = tomllib.loads(f"v = {raw.strip()}")
     except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    return section, key, value
+        parsed = {"v": raw.strip()}
+    except RecursionError:
+        raise ScenarioError(
+            "--set", target.strip(), "<nested too deep>", "a value a few levels deep"
+        ) from None
+    if set(parsed) != {"v"}:
+        raise ScenarioError("--set", target.strip(), raw.strip(), "one value (a second key is not allowed)")
+    return section, key, parsed["v"]
 
 
 def _check_keys(data: dict[str, Any], source: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from emu.errors import ScenarioError
+from emu.scenario.fields import check_field
 
 if TYPE_CHECKING:
     from emu.scenario.scenario import Scenario
@@ -41,6 +42,9 @@ class TrainSettings:
             raise ScenarioError(
                 self.source, "train.samples", self.samples, "a positive integer (or unset: all)"
             )
+        for key in ("epochs", "pretrain_epochs", "seed", "samples"):  # the ranges a scenario file gets
+            if getattr(self, key) is not None:
+                check_field(self.source, f"train.{key}", getattr(self, key))
         for key in ("dataset", "weights", "weights_out", "shift"):
             value = getattr(self, key)
             if value is not None and not isinstance(value, str):

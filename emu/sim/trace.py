@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from emu.sim.simulation import SimulationResult
+from workloads.output_file import atomic_write
 
 _TRACKS = {"core": 1, "dma": 2, "flash": 3, "sleep": 4, "sram": 5}
 _US = 1e6
@@ -72,4 +73,5 @@ def chrome_trace(result: SimulationResult) -> dict[str, Any]:
 
 def write_trace(result: SimulationResult, path: str | Path) -> None:
     """Write :func:`chrome_trace` of ``result`` to ``path`` as JSON."""
-    Path(path).write_text(json.dumps(chrome_trace(result)))
+    data = json.dumps(chrome_trace(result)).encode("utf-8")
+    atomic_write(path, lambda handle: handle.write(data), "trace file")
