@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.optimize import render_optimize
+from workloads.output_file import check_output_path
 
 
 @with_scenario_flags
@@ -44,9 +46,13 @@ def optimize(
     levers = parse_allow(allow)
     budget = None
     if sram_budget_kib is not None:
-        if sram_budget_kib <= 0:
-            raise ScenarioError("--sram-budget", "sram_budget", sram_budget_kib, "a positive number of KiB")
+        if not math.isfinite(sram_budget_kib) or not 0 < sram_budget_kib <= 2**30:
+            raise ScenarioError(
+                "--sram-budget", "sram_budget", sram_budget_kib, "a finite number of KiB in (0, 1073741824]"
+            )
         budget = int(round(sram_budget_kib * 1024))
+    if out is not None:
+        check_output_path(out, "--out", (".toml",))
     chosen = flags.build()
     result = run_optimize(chosen, levers, budget)
     written = None

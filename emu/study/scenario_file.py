@@ -6,12 +6,11 @@ new file's folder, so it runs from wherever it is written.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from emu.scenario.scenario import Scenario
 from emu.scenario.values import to_toml
+from workloads.output_file import atomic_write
 
 
 def write_scenario(scenario: Scenario, path: str | Path, note: str = "") -> Path:
@@ -24,15 +23,5 @@ def write_scenario(scenario: Scenario, path: str | Path, note: str = "") -> Path
     if note:
         document = {"name": document.pop("name"), "description": note, **document}
     text = to_toml(document)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a scenario is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda handle: handle.write(text.encode()), "scenario file")
     return path

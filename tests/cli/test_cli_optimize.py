@@ -37,3 +37,18 @@ def test_bad_levers_and_budgets_are_one_line_errors(cli):
     for args, field in ((("--allow", "optimizer=sgd"), "allow"), (("--sram-budget", "0"), "sram_budget")):
         result = cli("optimize", "-s", "examples/kws_nrf52840.toml", *args)
         assert result.code == 2 and field in result.err and "Traceback" not in result.err
+
+
+def test_impossible_budgets_and_out_paths_are_refused_before_the_search(cli, tmp_path):
+    for budget in ("nan", "inf", "-3", "1e300"):
+        result = cli("optimize", "-s", "examples/kws_nrf52840.toml", "--sram-budget", budget)
+        assert result.code == 2 and "sram_budget" in result.err and "Traceback" not in result.err, budget
+    (tmp_path / "d.toml").mkdir()
+    for target, why in (
+        (tmp_path / "d.toml", "a directory"),
+        (tmp_path / "no" / "x.toml", "existing folder"),
+    ):
+        result = cli("optimize", "-s", "examples/kws_nrf52840.toml", "--out", str(target))
+        assert result.code == 2 and why in result.err and result.out == "", (target, result.err)
+    result = cli("optimize", "-s", "examples/kws_nrf52840.toml", "--out", str(tmp_path / "best.json"))
+    assert result.code == 2 and ".toml" in result.err
