@@ -16,6 +16,10 @@ _LAZY = {
     "LifetimeResult": "emu.deploy.lifetime_result",
     "train": "emu.functional.training",
     "TrainResult": "emu.functional.training",
+    "sweep": "emu.study.sweep",
+    "SweepTable": "emu.study.sweep_table",
+    "Samples": "emu.study.axes",
+    "Journal": "emu.study.journal",
 }
 """Public names imported on first use: the simulator (SimPy), the lifetime stack and training (numpy, and
 numba when it runs) stay out of ``import emu``, so the plan path starts fast."""
@@ -38,11 +42,15 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationResult",
+    "Samples",
+    "SweepTable",
+    "Journal",
     "TrainResult",
     "compare",
     "inspect_model",
     "lifetime",
     "plan",
     "simulate",
+    "sweep",
     "train",
 ]
