@@ -15,6 +15,7 @@ from cli.models import models
 from cli.plan import plan
 from cli.render import error
 from cli.run import run
+from cli.sweep import sweep
 from cli.train import train
 from cli.validate import validate
 from emu.errors import INPUT_ERRORS
@@ -57,6 +58,7 @@ app.command()(inspect)
 app.command()(train)
 app.command()(lifetime)
 app.command()(compare)
+app.command()(sweep)
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ not pay a round trip of its own, small enough that the store and the progress ba
 
 
 def sweep(
-    base: Scenario | str | Path | Mapping[str, Any],
+    base: SweepBase | Scenario | str | Path | Mapping[str, Any],
     axes: Mapping[str, Sequence[Any]],
     what: str | Sequence[str] = ("plan", "run", "lifetime"),
     executor: Executor | None = None,

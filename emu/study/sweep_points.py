@@ -38,8 +38,10 @@ class SweepBase:
     base_dir: str | None = None
 
     @classmethod
-    def of(cls, base: Scenario | str | Path | Mapping[str, Any]) -> SweepBase:
+    def of(cls, base: SweepBase | Scenario | str | Path | Mapping[str, Any]) -> SweepBase:
         """A base from a scenario file path, a TOML structure, or a Scenario loaded from either."""
+        if isinstance(base, SweepBase):
+            return base
         if isinstance(base, str | Path):
             import tomllib
 

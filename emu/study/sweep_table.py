@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from emu.errors import ScenarioError
+
 STATUSES = ("ok", "infeasible", "error")
 """A point's outcome: it fits and ran, it ran but does not fit (a verdict), or it raised (the reason says
 why); no outcome stops the sweep."""
@@ -84,11 +86,32 @@ class SweepTable:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """The record keys, in order."""
-        names: dict[str, None] = dict.fromkeys(("index", *self.axes, "status", "reason"))
-        for row in self.rows:
-            names.update(dict.fromkeys(k for k, _ in row.values))
-        return tuple(names)
+        """The record keys, in order: index, the varied keys, status, reason, the answers' figures."""
+        from emu.study.sweep_worker import ANSWER_COLUMNS
+
+        figures = [c for answer in self.what for c in ANSWER_COLUMNS[answer]]
+        return tuple(dict.fromkeys(("index", *self.axes, "status", "reason", *figures)))
+
+    def sorted_by(self, column: str, descending: bool = False) -> SweepTable:
+        """The same rows ordered by ``column`` (rows without a value, or NaN, last; ties keep grid order)."""
+        if column not in self.columns:
+            from workloads.errors import did_you_mean
+
+            raise ScenarioError(
+                "--sort",
+                "sort",
+                column,
+                f"a column: {', '.join(self.columns)}" + did_you_mean(column, self.columns),
+            )
+
+        def present(row: SweepRow) -> bool:
+            value = row.to_dict().get(column)
+            return value is not None and value == value  # NaN != NaN
+
+        have = [r for r in self.rows if present(r)]
+        have.sort(key=lambda r: r.to_dict()[column], reverse=descending)
+        rows = tuple(have) + tuple(r for r in self.rows if not present(r))
+        return SweepTable(self.axes, self.what, rows, self.reused)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One flat dict per row (every row has every column; a missing answer is ``None``)."""

@@ -13,6 +13,14 @@ from typing import Any
 
 from emu.scenario.scenario import Scenario
 
+ANSWER_COLUMNS = {
+    "plan": ("feasible_plan", "peak_sram_bytes", "sram_bytes", "flash_used_bytes"),
+    "run": ("step_time_s", "step_energy_j", "session_time_s", "session_energy_j"),
+    "lifetime": ("lifetime_s", "end_cause", "life_energy_j", "training_sessions"),
+    "train": ("accuracy_before", "accuracy_after"),
+}
+"""The figures each answer adds to a point's record (the table's columns, in this order)."""
+
 BLAS_THREAD_VARIABLES = (
     "OPENBLAS_NUM_THREADS",
     "OMP_NUM_THREADS",

@@ -1,0 +1,110 @@
+"""``tinyemu sweep``: one scenario across a grid of fields, every point's answers in one table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.options import JsonOpt, SetOpt
+from cli.render import console, print_json
+from cli.render.sweep import progress_bar, render_sweep
+from emu.errors import ScenarioError
+
+
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="The scenario TOML file to vary.", show_default=False)],
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            help="An axis: key=v1,v2 (values in TOML syntax), key=a..b:step (both ends included), or "
+            "key=a..b (an interval for --samples). Keys as --set takes them, or device / model. Repeatable.",
+        ),
+    ] = None,
+    what: Annotated[
+        str,
+        typer.Option(
+            "--what", help="What to compute per point: plan, run, lifetime, train (comma-separated)."
+        ),
+    ] = "plan,run,lifetime",
+    zip_axes: Annotated[
+        bool, typer.Option("--zip", help="Pair the axes' values index by index instead of every combination.")
+    ] = False,
+    samples: Annotated[
+        int | None, typer.Option("--samples", help="Draw this many points of the key=a..b intervals.")
+    ] = None,
+    sampler: Annotated[str, typer.Option("--sampler", help="lhs (Latin hypercube) or random.")] = "lhs",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of --samples.")] = 0,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Worker processes (default: the core count; 1: in-process)."),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="JSON-lines journal: finished points are kept, a rerun skips them."),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option("--sort", help="Order the table by this column (e.g. lifetime_s, -lifetime_s)."),
+    ] = None,
+    assignments: SetOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Vary a scenario over a grid and tabulate each point; exit code 1 when no point fits."""
+    import emu
+    from emu.scenario.scenario import merge, parse_assignment
+    from emu.study.axes import Interval, Samples, parse_axis
+    from emu.study.sweep_points import SweepBase
+
+    base = SweepBase.of(scenario)
+    if assignments:
+        changes: dict[str, dict[str, object]] = {}
+        for text in assignments:
+            section, key, value = parse_assignment(text)
+            changes.setdefault(section, {})[key] = value
+        base = SweepBase(merge(dict(base.data), changes), base.source, base.base_dir)
+    axes: dict[str, list[object]] = {}
+    intervals: list[tuple[str, Interval]] = []
+    for text in vary or []:
+        key, values = parse_axis(text)
+        if key in axes or key in dict(intervals):
+            raise ScenarioError("--vary", "axis", key, "each key varied by one --vary only")
+        if isinstance(values, Interval):
+            intervals.append((key, values))
+        else:
+            axes[key] = values
+    drawn = None
+    if intervals or samples is not None:
+        if samples is None:
+            raise ScenarioError(
+                "--vary", intervals[0][0], "a..b", "a step (a..b:step), or --samples N to draw"
+            )
+        drawn = Samples(tuple(intervals), samples, sampler, seed)
+    if sort is not None:  # a bad column fails now, not after the sweep
+        from emu.study.sweep_points import check_what
+        from emu.study.sweep_table import SweepTable
+
+        keys = (*axes, *(k for k, _ in intervals))
+        SweepTable(keys, check_what(what), ()).sorted_by(sort.lstrip("-"))
+    out = console()
+    with progress_bar(enabled=not json_output) as progress:
+        table = emu.sweep(
+            base,
+            axes,
+            what=what,
+            store=store,
+            zip_axes=zip_axes,
+            samples=drawn,
+            workers=workers,
+            progress=progress,
+        )
+    if sort is not None:
+        table = table.sorted_by(sort.lstrip("-"), descending=sort.startswith("-"))
+    if json_output:
+        print_json(table.to_dict())
+    else:
+        render_sweep(table, out)
+    if not any(row.status == "ok" for row in table.rows):
+        raise typer.Exit(1)

@@ -1,0 +1,106 @@
+"""``tinyemu sweep``: the grid's table and JSON, the store, and bad input as one line with exit code 2."""
+
+import json
+from pathlib import Path
+
+import emu
+
+ROOT = Path(__file__).resolve().parents[2]
+KWS = "examples/kws_nrf52840.toml"
+GRID = ["--vary", "plan.batch_size=1,2,4", "--vary", "device=nrf52840,stm32f746", "--what", "plan"]
+
+
+def test_json_holds_every_point_as_the_python_api_computes_it(cli):
+    run = cli("sweep", KWS, *GRID, "--workers", "1", "--json")
+    assert run.code == 0, run.err
+    document = json.loads(run.out)
+    expected = emu.sweep(
+        ROOT / KWS,
+        {"plan.batch_size": [1, 2, 4], "device": ["nrf52840", "stm32f746"]},
+        what="plan",
+        workers=1,
+    )
+    assert document["rows"] == expected.to_records()
+    assert document["axes"] == ["plan.batch_size", "device.name"]
+    assert document["counts"] == {"ok": 5, "infeasible": 1, "error": 0}
+    assert run.err == ""  # no progress bar when stderr is not a terminal
+
+
+def test_the_table_shows_each_point_and_the_counts(cli):
+    run = cli("sweep", KWS, *GRID, "--workers", "2")
+    assert run.code == 0, run.err
+    cells = [line.replace("│", " ").split() for line in run.out.splitlines()]
+    rows = [c for c in cells if len(c) > 3 and c[0].isdigit() and c[1].isdigit()]
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        ("1", "nrf52840", "ok"),
+        ("1", "stm32f746", "ok"),
+        ("2", "nrf52840", "ok"),
+        ("2", "stm32f746", "ok"),
+        ("4", "nrf52840", "infeasible"),
+        ("4", "stm32f746", "ok"),
+    ]
+    assert "5 ok, 1 infeasible, 0 failed" in run.out
+    assert "infeasible #4: SRAM over by" in run.out
+
+
+def test_sort_zip_and_samples(cli):
+    run = cli("sweep", KWS, *GRID, "--zip", "--json", "--vary", "session.clock_mhz=16,32,64")
+    assert run.code == 2 and "one length" in run.err  # 3, 2 and 3 values do not zip
+    run = cli(
+        "sweep", KWS, "--vary", "plan.batch_size=1,2,4", "--what", "plan", "--sort=-peak_sram_bytes", "--json"
+    )
+    sram = [row["peak_sram_bytes"] for row in json.loads(run.out)["rows"]]
+    assert sram == sorted(sram, reverse=True) and len(set(sram)) == 3
+    run = cli(
+        "sweep",
+        KWS,
+        "--vary",
+        "session.clock_mhz=16..64",
+        "--samples",
+        "4",
+        "--seed",
+        "2",
+        "--what",
+        "run",
+        "--json",
+    )
+    clocks = [row["session.clock_mhz"] for row in json.loads(run.out)["rows"]]
+    assert len(clocks) == 4 and all(16 <= c <= 64 for c in clocks)
+
+
+def test_a_rerun_with_the_store_takes_the_points_from_it(cli, tmp_path):
+    store = tmp_path / "sweep.jsonl"
+    first = cli("sweep", KWS, *GRID, "--store", str(store), "--json")
+    again = cli("sweep", KWS, *GRID, "--store", str(store))
+    assert first.code == again.code == 0
+    assert len(store.read_text().splitlines()) == 6
+    assert "6 from the store" in again.out
+
+
+def test_no_point_that_fits_is_exit_code_1(cli):
+    run = cli(
+        "sweep", KWS, "--vary", "plan.batch_size=8,16", "--what", "plan", "--set", "device.name=nrf52840"
+    )
+    assert run.code == 1, run.err
+    assert "0 ok, 2 infeasible" in run.out
+
+
+def test_bad_input_is_one_line_and_exit_code_2(cli, tmp_path):
+    cases = [
+        (["--vary", "plan.bach_size=1,2"], "did you mean 'batch_size'"),
+        (["--vary", "plan.batch_size=1,0"], "sweep point 1: plan.batch_size=0"),
+        (["--vary", "device=nrf52840,nrf5284"], "sweep point 1"),
+        (["--vary", "session.clock_mhz=16..64"], "--samples"),
+        (
+            ["--vary", "plan.batch_size=1", "--sort", "lifetim", "--what", "lifetime"],
+            "did you mean 'lifetime_s'",
+        ),
+        (["--vary", "plan.batch_size=1", "--store", str(tmp_path / "no" / "j.jsonl")], "existing folder"),
+    ]
+    for args, message in cases:
+        run = cli("sweep", KWS, *args)
+        assert run.code == 2, (args, run.out, run.err)
+        assert message in run.err, (args, run.err)
+        assert "Traceback" not in run.err and len(run.err.strip().splitlines()) == 1, run.err
+    missing = cli("sweep", "examples/nope.toml", "--vary", "plan.batch_size=1")
+    assert missing.code == 2 and "an existing TOML file" in missing.err
