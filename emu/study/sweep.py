@@ -119,13 +119,14 @@ def _run(
     version = tinyemu_version()
     tasks = [(p.key, p.scenario, version, p.point) for p in todo]
     count = workers or os.cpu_count() or 1
-    if executor is None and (count == 1 or len(tasks) == 1):
-        for task in tasks:
-            collect(evaluate_many([task], answers))
-        return
-    lanes = count if executor is None else max(count, 2)
+    serial = executor is None and (count == 1 or len(tasks) == 1)
+    lanes = 1 if serial else count if executor is None else max(count, 2)
     size = max(1, min(MAX_CHUNK_POINTS, len(tasks) // (lanes * 4)))
     chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+    if serial:
+        for chunk in chunks:
+            collect(evaluate_many(chunk, answers))
+        return
     own = executor is None
     pool: Executor = ProcessPoolExecutor(max_workers=count, initializer=one_blas_thread) if own else executor  # type: ignore[assignment]
     try:

@@ -19,8 +19,9 @@ from emu.study.sweep_points import content_key
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_records_round_trip_and_the_last_one_of_a_key_wins(tmp_path):
-    journal = Journal(tmp_path / "j.jsonl")
+@pytest.mark.parametrize("sync", ["record", "batch"])
+def test_records_round_trip_and_the_last_one_of_a_key_wins(tmp_path, sync):
+    journal = Journal(tmp_path / "j.jsonl", sync=sync)
     assert journal.read() == {}
     journal.append([{"key": "a", "x": 1.0000000000000002}, {"key": "b", "x": float("inf")}])
     journal.append([{"key": "a", "x": 3}])
@@ -58,6 +59,8 @@ def test_a_corrupt_line_or_a_folder_is_a_clear_error(tmp_path):
         Journal(path).read()
     with pytest.raises(ScenarioError, match="not a folder"):
         Journal(tmp_path)
+    with pytest.raises(ScenarioError, match="record, batch"):
+        Journal(path, sync="never")
     with pytest.raises(ScenarioError, match="existing folder"):
         Journal(tmp_path / "missing" / "j.jsonl")
 
