@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +45,12 @@ def sweep(
     store: Annotated[
         Path | None,
         typer.Option("--store", help="JSON-lines journal: finished points are kept, a rerun skips them."),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask", help="Run on Dask: local (a cluster of --workers processes) or tcp://host:8786."
+        ),
     ] = None,
     sort: Annotated[
         str | None,
@@ -89,11 +96,18 @@ def sweep(
         keys = (*axes, *(k for k, _ in intervals))
         SweepTable(keys, check_what(what), ()).sorted_by(sort.lstrip("-"))
     out = console()
-    with progress_bar(enabled=not json_output) as progress:
+    with ExitStack() as stack:
+        executor = None
+        if dask is not None:
+            from emu.study.dask_cluster import dask_executor
+
+            executor = stack.enter_context(dask_executor(dask, workers))
+        progress = stack.enter_context(progress_bar(enabled=not json_output))
         table = emu.sweep(
             base,
             axes,
             what=what,
+            executor=executor,
             store=store,
             zip_axes=zip_axes,
             samples=drawn,

@@ -96,6 +96,7 @@ def test_bad_input_is_one_line_and_exit_code_2(cli, tmp_path):
             "did you mean 'lifetime_s'",
         ),
         (["--vary", "plan.batch_size=1", "--store", str(tmp_path / "no" / "j.jsonl")], "existing folder"),
+        (["--vary", "plan.batch_size=1", "--dask", "somehost"], "tcp://host:8786"),
     ]
     for args, message in cases:
         run = cli("sweep", KWS, *args)
