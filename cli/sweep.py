@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -60,9 +61,9 @@ def sweep(
     json_output: JsonOpt = False,
 ) -> None:
     """Vary a scenario over a grid and tabulate each point; exit code 1 when no point fits."""
-    import emu
     from emu.scenario.scenario import merge, parse_assignment
     from emu.study.axes import Interval, Samples, parse_axis
+    from emu.study.sweep import sweep as run_sweep
     from emu.study.sweep_points import SweepBase
 
     base = SweepBase.of(scenario)
@@ -97,13 +98,13 @@ def sweep(
         SweepTable(keys, check_what(what), ()).sorted_by(sort.lstrip("-"))
     out = console()
     with ExitStack() as stack:
-        executor = None
+        executor: Executor | None = None
         if dask is not None:
             from emu.study.dask_cluster import dask_executor
 
             executor = stack.enter_context(dask_executor(dask, workers))
         progress = stack.enter_context(progress_bar(enabled=not json_output))
-        table = emu.sweep(
+        table = run_sweep(
             base,
             axes,
             what=what,

@@ -136,7 +136,9 @@ def parse_value(text: str) -> Any:
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas outside brackets, braces and quotes (an inline table or array stays whole)."""
-    parts, depth, quote, current = [], 0, "", []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote

@@ -134,7 +134,8 @@ def build_points(base: SweepBase, grid: list[Point], what: tuple[str, ...]) -> l
         except INPUT_ERRORS as exc:
             # the same error type with the point named, so the message says which point of the grid is bad
             where = f"{base.source} (sweep point {index}: {label})"
-            raise type(exc)(where, exc.field, exc.value, exc.allowed) from None  # type: ignore[call-arg]
+            field, value, allowed = (getattr(exc, name) for name in ("field", "value", "allowed"))
+            raise type(exc)(where, field, value, allowed) from None  # type: ignore[call-arg]
         points.append(SweepPoint(index, point, scenario, content_key(data, base.base_dir, what, version)))
     return points
 
