@@ -5,14 +5,19 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.options import JsonOpt, SetOpt
-from cli.render import console, print_json
+from cli.render import console, error, print_json
 from cli.render.sweep import progress_bar, render_sweep
 from emu.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from emu.study.axes import Samples
+    from emu.study.sweep_points import SweepBase
+    from emu.study.sweep_table import SweepTable
 
 
 def sweep(
@@ -63,7 +68,6 @@ def sweep(
     """Vary a scenario over a grid and tabulate each point; exit code 1 when no point fits."""
     from emu.scenario.scenario import merge, parse_assignment
     from emu.study.axes import Interval, Samples, parse_axis
-    from emu.study.sweep import sweep as run_sweep
     from emu.study.sweep_points import SweepBase
 
     base = SweepBase.of(scenario)
@@ -97,24 +101,17 @@ def sweep(
         keys = (*axes, *(k for k, _ in intervals))
         SweepTable(keys, check_what(what), ()).sorted_by(sort.lstrip("-"))
     out = console()
-    with ExitStack() as stack:
-        executor: Executor | None = None
-        if dask is not None:
-            from emu.study.dask_cluster import dask_executor
-
-            executor = stack.enter_context(dask_executor(dask, workers))
-        progress = stack.enter_context(progress_bar(enabled=not json_output))
-        table = run_sweep(
-            base,
-            axes,
-            what=what,
-            executor=executor,
-            store=store,
-            zip_axes=zip_axes,
-            samples=drawn,
-            workers=workers,
-            progress=progress,
+    try:
+        with ExitStack() as stack:
+            table = _run(stack, base, axes, what, dask, store, zip_axes, drawn, workers, json_output)
+    except KeyboardInterrupt:
+        kept = (
+            f"the finished points are in {store}: rerun the same command to resume"
+            if store
+            else "no --store: nothing kept"
         )
+        error(f"interrupted; {kept}")
+        raise typer.Exit(130) from None
     if sort is not None:
         table = table.sorted_by(sort.lstrip("-"), descending=sort.startswith("-"))
     if json_output:
@@ -123,3 +120,36 @@ def sweep(
         render_sweep(table, out)
     if not any(row.status == "ok" for row in table.rows):
         raise typer.Exit(1)
+
+
+def _run(
+    stack: ExitStack,
+    base: SweepBase,
+    axes: dict[str, list[object]],
+    what: str,
+    dask: str | None,
+    store: Path | None,
+    zip_axes: bool,
+    drawn: Samples | None,
+    workers: int | None,
+    json_output: bool,
+) -> SweepTable:
+    from emu.study.sweep import sweep as run_sweep
+
+    executor: Executor | None = None
+    if dask is not None:
+        from emu.study.dask_cluster import dask_executor
+
+        executor = stack.enter_context(dask_executor(dask, workers))
+    progress = stack.enter_context(progress_bar(enabled=not json_output))
+    return run_sweep(
+        base,
+        axes,
+        what=what,
+        executor=executor,
+        store=store,
+        zip_axes=zip_axes,
+        samples=drawn,
+        workers=workers,
+        progress=progress,
+    )

@@ -105,3 +105,32 @@ def test_bad_input_is_one_line_and_exit_code_2(cli, tmp_path):
         assert "Traceback" not in run.err and len(run.err.strip().splitlines()) == 1, run.err
     missing = cli("sweep", "examples/nope.toml", "--vary", "plan.batch_size=1")
     assert missing.code == 2 and "an existing TOML file" in missing.err
+
+
+def test_ctrl_c_keeps_the_finished_points_and_says_how_to_resume(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    store = tmp_path / "sweep.jsonl"
+    args = ["sweep", KWS, "--vary", "deployment.inference_period_s=30..150:5", "--what", "lifetime"]
+    args += ["--set", "deployment.horizon=1y", "--workers", "1", "--store", str(store)]
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while (not store.exists() or not store.read_bytes().count(b"\n")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "rerun the same command to resume" in err.decode() and "Traceback" not in err.decode()
+    kept = len(store.read_text().splitlines())
+    assert 0 < kept < 25
