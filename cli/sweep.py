@@ -62,6 +62,10 @@ def sweep(
         str | None,
         typer.Option("--sort", help="Order the table by this column (e.g. lifetime_s, -lifetime_s)."),
     ] = None,
+    csv_path: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Also write the table as CSV to this file (written atomically)."),
+    ] = None,
     assignments: SetOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -100,6 +104,8 @@ def sweep(
 
         keys = (*axes, *(k for k, _ in intervals))
         SweepTable(keys, check_what(what), ()).sorted_by(sort.lstrip("-"))
+    if csv_path is not None and not csv_path.parent.is_dir():  # before the sweep, not after it
+        raise ScenarioError("--csv", "csv", str(csv_path), "a path in an existing folder")
     out = console()
     try:
         with ExitStack() as stack:
@@ -114,6 +120,10 @@ def sweep(
         raise typer.Exit(130) from None
     if sort is not None:
         table = table.sorted_by(sort.lstrip("-"), descending=sort.startswith("-"))
+    if csv_path is not None:
+        from emu.study.sweep_export import write_csv
+
+        write_csv(table, csv_path)
     if json_output:
         print_json(table.to_dict())
     else:

@@ -70,7 +70,8 @@ def test_sort_zip_and_samples(cli):
 
 def test_a_rerun_with_the_store_takes_the_points_from_it(cli, tmp_path):
     store = tmp_path / "sweep.jsonl"
-    first = cli("sweep", KWS, *GRID, "--store", str(store), "--json")
+    first = cli("sweep", KWS, *GRID, "--store", str(store), "--json", "--csv", str(tmp_path / "t.csv"))
+    assert (tmp_path / "t.csv").read_text().count("\n") == 7  # header + 6 points
     again = cli("sweep", KWS, *GRID, "--store", str(store))
     assert first.code == again.code == 0
     assert len(store.read_text().splitlines()) == 6
@@ -97,6 +98,7 @@ def test_bad_input_is_one_line_and_exit_code_2(cli, tmp_path):
         ),
         (["--vary", "plan.batch_size=1", "--store", str(tmp_path / "no" / "j.jsonl")], "existing folder"),
         (["--vary", "plan.batch_size=1", "--dask", "somehost"], "tcp://host:8786"),
+        (["--vary", "plan.batch_size=1", "--csv", str(tmp_path / "no" / "t.csv")], "existing folder"),
     ]
     for args, message in cases:
         run = cli("sweep", KWS, *args)

@@ -142,3 +142,18 @@ def test_to_pandas_or_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=r"tinyemu\[sweep\]"):
         table.to_pandas()
+
+
+def test_csv_reads_back_to_the_records(tmp_path):
+    import csv
+
+    from emu.study.sweep_export import write_csv
+
+    table = emu.sweep(BASE, AXES, what="plan,run", workers=1)
+    path = write_csv(table, tmp_path / "table.csv")
+    rows = list(csv.DictReader(path.open()))
+    assert list(rows[0]) == list(table.columns)
+    for row, record in zip(rows, table.to_records(), strict=True):
+        assert float(row["step_energy_j"]) == record["step_energy_j"]  # exact, not close
+        assert row["device.name"] == record["device.name"] and row["reason"] == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]  # no temporary file left
