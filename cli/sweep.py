@@ -62,6 +62,14 @@ def sweep(
         str | None,
         typer.Option("--sort", help="Order the table by this column (e.g. lifetime_s, -lifetime_s)."),
     ] = None,
+    pareto: Annotated[
+        str | None,
+        typer.Option(
+            "--pareto",
+            help="Mark the Pareto front over these columns: minimise, or -column to maximise "
+            "(e.g. peak_sram_bytes,step_energy_j,-lifetime_s).",
+        ),
+    ] = None,
     csv_path: Annotated[
         Path | None,
         typer.Option("--csv", help="Also write the table as CSV to this file (written atomically)."),
@@ -98,12 +106,16 @@ def sweep(
                 "--vary", intervals[0][0], "a..b", "a step (a..b:step), or --samples N to draw"
             )
         drawn = Samples(tuple(intervals), samples, sampler, seed)
-    if sort is not None:  # a bad column fails now, not after the sweep
-        from emu.study.sweep_points import check_what
-        from emu.study.sweep_table import SweepTable
+    from emu.study.pareto import pareto_front, parse_objectives
+    from emu.study.sweep_points import check_what
+    from emu.study.sweep_table import SweepTable
 
-        keys = (*axes, *(k for k, _ in intervals))
-        SweepTable(keys, check_what(what), ()).sorted_by(sort.lstrip("-"))
+    # a bad column fails now, not after the sweep
+    empty = SweepTable((*axes, *(k for k, _ in intervals)), check_what(what), ())
+    if sort is not None:
+        empty.sorted_by(sort.lstrip("-"))
+    objectives = parse_objectives(pareto) if pareto is not None else ()
+    pareto_front(empty, objectives)
     if csv_path is not None and not csv_path.parent.is_dir():  # before the sweep, not after it
         raise ScenarioError("--csv", "csv", str(csv_path), "a path in an existing folder")
     out = console()
@@ -124,10 +136,17 @@ def sweep(
         from emu.study.sweep_export import write_csv
 
         write_csv(table, csv_path)
+    front = pareto_front(table, objectives) if objectives else None
     if json_output:
-        print_json(table.to_dict())
+        document = table.to_dict()
+        if front is not None:
+            document["pareto"] = {
+                "objectives": [{"column": c, "goal": "max" if up else "min"} for c, up in objectives],
+                "indices": [row.index for row in front],
+            }
+        print_json(document)
     else:
-        render_sweep(table, out)
+        render_sweep(table, out, front, objectives)
     if not any(row.status == "ok" for row in table.rows):
         raise typer.Exit(1)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -65,15 +65,31 @@ FIGURES: dict[str, tuple[str, Callable[[Any], str]]] = {
 """The answers the table shows (the rest are in --json), with their headers and formats."""
 
 
-def render_sweep(table: SweepTable, out: Console) -> None:
-    """The points, one row each, then a count of ok / infeasible / failed points."""
+def render_sweep(
+    table: SweepTable,
+    out: Console,
+    front: tuple[SweepRow, ...] | None = None,
+    objectives: Sequence[tuple[str, bool]] = (),
+) -> None:
+    """The points, one row each (``*`` marks the Pareto front, when there is one), then a count of ok /
+    infeasible / failed points and the reasons."""
     shown = [c for c in FIGURES if c in table.columns]
+    on_front = {row.index for row in front or ()}
     grid = Table(title=f"sweep: {len(table.rows)} points ({', '.join(table.what)})")
-    for header in ("#", *table.axes, "status", *(FIGURES[c][0] for c in shown)):
+    headers = ("#", *table.axes, "status", *(FIGURES[c][0] for c in shown)) + (
+        ("front",) if front is not None else ()
+    )
+    for header in headers:
         grid.add_column(header, justify="left" if header in (*table.axes, "status", "ends by") else "right")
     for row in table.rows:
-        grid.add_row(str(row.index), *(_axis(v) for _, v in row.point), _status(row), *_cells(row, shown))
+        mark = ("*" if row.index in on_front else "",) if front is not None else ()
+        grid.add_row(
+            str(row.index), *(_axis(v) for _, v in row.point), _status(row), *_cells(row, shown), *mark
+        )
     print_table(out, grid)
+    if front is not None:
+        goals = ", ".join(f"{c} {'max' if up else 'min'}" for c, up in objectives)
+        out.print(f"Pareto front ({goals}): " + (", ".join(f"#{r.index}" for r in front) or "no ok point"))
     counts = {s: sum(1 for r in table.rows if r.status == s) for s in STATUS_STYLE}
     out.print(
         f"{counts['ok']} ok, {counts['infeasible']} infeasible, {counts['error']} failed"

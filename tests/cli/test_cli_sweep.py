@@ -136,3 +136,22 @@ def test_ctrl_c_keeps_the_finished_points_and_says_how_to_resume(tmp_path):
     assert "rerun the same command to resume" in err.decode() and "Traceback" not in err.decode()
     kept = len(store.read_text().splitlines())
     assert 0 < kept < 25
+
+
+def test_pareto_marks_the_front_in_the_table_and_the_json(cli):
+    grid = ["--vary", "plan.batch_size=1,2,4", "--vary", "device=nrf52840,stm32f746", "--what", "plan,run"]
+    run = cli("sweep", KWS, *grid, "--pareto", "peak_sram_bytes,step_energy_j", "--json")
+    assert run.code == 0, run.err
+    document = json.loads(run.out)
+    ok = [r for r in document["rows"] if r["status"] == "ok"]
+    front = set(document["pareto"]["indices"])
+    cost = {r["index"]: (r["peak_sram_bytes"], r["step_energy_j"]) for r in ok}
+
+    def beaten(i):
+        return any(all(a <= b for a, b in zip(cost[j], cost[i])) and cost[j] != cost[i] for j in cost)
+
+    assert front and front == {i for i in cost if not beaten(i)}
+    table = cli("sweep", KWS, *grid, "--pareto", "peak_sram_bytes,step_energy_j")
+    assert "Pareto front (peak_sram_bytes min, step_energy_j min): " in table.out
+    bad = cli("sweep", KWS, *grid, "--pareto", "lifetime")
+    assert bad.code == 2 and "pareto" in bad.err and "Traceback" not in bad.err
