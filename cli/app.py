@@ -16,6 +16,7 @@ from cli.optimize import optimize
 from cli.plan import plan
 from cli.render import error
 from cli.run import run
+from cli.sweep import sweep
 from cli.train import train
 from cli.validate import validate
 from emu.errors import INPUT_ERRORS
@@ -59,6 +60,7 @@ app.command()(train)
 app.command()(lifetime)
 app.command()(compare)
 app.command()(optimize)
+app.command()(sweep)
 
 
 def main() -> None:

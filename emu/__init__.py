@@ -26,6 +26,10 @@ _LAZY = {
     "TrainResult": "emu.functional.training",
     "optimize": "emu.study.optimization",
     "OptimizeResult": "emu.study.optimization",
+    "sweep": "emu.study.sweep",
+    "SweepTable": "emu.study.sweep_table",
+    "Samples": "emu.study.axes",
+    "Journal": "emu.study.journal",
 }
 """Public names imported on first use: the simulator (SimPy), the lifetime stack and training (numpy, and
 numba when it runs) stay out of ``import emu``, so the plan path starts fast."""
@@ -49,6 +53,9 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationResult",
+    "Samples",
+    "SweepTable",
+    "Journal",
     "TrainResult",
     "compare",
     "inspect_model",
@@ -56,5 +63,6 @@ __all__ = [
     "optimize",
     "plan",
     "simulate",
+    "sweep",
     "train",
 ]
