@@ -18,9 +18,10 @@ from typing import Any
 
 from emu.errors import ScenarioError
 from emu.scenario.scenario import Scenario
+from emu.scenario.values import tinyemu_version
 from emu.study.axes import Samples, grid
 from emu.study.journal import Journal
-from emu.study.sweep_points import SweepBase, SweepPoint, build_points, check_what, tinyemu_version
+from emu.study.sweep_points import SweepBase, SweepPoint, build_points, check_what
 from emu.study.sweep_table import SweepTable, row_from_record
 from emu.study.sweep_worker import evaluate_many, one_blas_thread
 

@@ -3,8 +3,8 @@
 A point is the base scenario's TOML structure with the point's fields set (as ``--set`` would), built
 into a :class:`~emu.scenario.scenario.Scenario` up front, with its run sections parsed too, so that a
 typo or a bad value anywhere in the grid fails at once, naming the point. Each point also gets a content
-key: a digest of everything its answers depend on (the merged scenario, what is computed, the tinyemu
-version), which is how a result store knows a point is done.
+key: a digest of everything its answers depend on (the point's scenario digest, which covers the files it
+names and the tinyemu version, and what is computed), which is how a result store knows a point is done.
 """
 
 from __future__ import annotations
@@ -87,20 +87,11 @@ class SweepPoint:
         return ", ".join(f"{k}={v}" for k, v in self.point) or "base"
 
 
-def tinyemu_version() -> str:
-    """The installed tinyemu version (a stored point computed by another version is recomputed)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("tinyemu")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def content_key(data: Mapping[str, Any], base_dir: str | None, what: tuple[str, ...], version: str) -> str:
-    """A digest of everything a point's answers depend on."""
-    document = {"scenario": data, "base_dir": base_dir, "what": list(what), "version": version}
-    text = json.dumps(document, sort_keys=True, default=str, separators=(",", ":"))
+def content_key(scenario: Scenario, what: tuple[str, ...]) -> str:
+    """A digest of everything a point's answers depend on: the scenario's content digest (its sections,
+    the device and model it loaded, the bytes of every file it names, the tinyemu version) and what is
+    computed. The same point reached from a file, a dict or a loaded Scenario has one key."""
+    text = json.dumps({"scenario": scenario.digest(), "what": list(what)}, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -121,7 +112,6 @@ def check_what(what: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 def build_points(base: SweepBase, grid: list[Point], what: tuple[str, ...]) -> list[SweepPoint]:
     """Every point's scenario, built and validated now; the first bad one raises, naming the point."""
-    version = tinyemu_version()
     base_dir = Path(base.base_dir) if base.base_dir is not None else None
     points = []
     for index, point in enumerate(grid):
@@ -136,7 +126,7 @@ def build_points(base: SweepBase, grid: list[Point], what: tuple[str, ...]) -> l
             where = f"{base.source} (sweep point {index}: {label})"
             field, value, allowed = (getattr(exc, name) for name in ("field", "value", "allowed"))
             raise type(exc)(where, field, value, allowed) from None  # type: ignore[call-arg]
-        points.append(SweepPoint(index, point, scenario, content_key(data, base.base_dir, what, version)))
+        points.append(SweepPoint(index, point, scenario, content_key(scenario, what)))
     return points
 
 

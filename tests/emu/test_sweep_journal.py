@@ -13,10 +13,12 @@ import pytest
 
 import emu
 from emu.errors import ScenarioError
+from emu.scenario.scenario import Scenario
 from emu.study.journal import Journal
 from emu.study.sweep_points import content_key
 
 ROOT = Path(__file__).resolve().parents[2]
+DEVICES = ROOT / "hw_models" / "data" / "devices"
 
 
 @pytest.mark.parametrize("sync", ["record", "batch"])
@@ -65,13 +67,25 @@ def test_a_corrupt_line_or_a_folder_is_a_clear_error(tmp_path):
         Journal(tmp_path / "missing" / "j.jsonl")
 
 
-def test_the_content_key_changes_with_inputs_answers_and_version():
-    data = {"device": {"name": "nrf52840"}, "plan": {"batch_size": 1}}
-    key = content_key(data, None, ("plan",), "0.1.0")
-    assert key == content_key(dict(data), None, ("plan",), "0.1.0")
-    assert key != content_key({**data, "plan": {"batch_size": 2}}, None, ("plan",), "0.1.0")
-    assert key != content_key(data, None, ("plan", "run"), "0.1.0")
-    assert key != content_key(data, None, ("plan",), "0.2.0")
+def test_the_content_key_changes_with_inputs_files_answers_and_version(tmp_path, monkeypatch):
+    import emu.scenario.values as values
+
+    data = {"device": {"name": "nrf52840"}, "model": {"name": "mlp"}, "plan": {"batch_size": 1}}
+    key = content_key(Scenario.from_dict(data), ("plan",))
+    assert key == content_key(Scenario.from_dict(dict(data), source="elsewhere.toml"), ("plan",))
+    batch_2 = {**data, "plan": {"batch_size": 2}}
+    assert key != content_key(Scenario.from_dict(batch_2), ("plan",))
+    assert key != content_key(Scenario.from_dict(data), ("plan", "run"))
+    monkeypatch.setattr(values, "tinyemu_version", lambda: "99.0.0")
+    assert key != content_key(Scenario.from_dict(data), ("plan",))
+    monkeypatch.undo()
+    # a device file edited in place: same scenario text, new bytes, new key
+    device = tmp_path / "board.toml"
+    device.write_text(DEVICES.joinpath("nrf52840.toml").read_text())
+    on_file = {**data, "device": {"name": str(device)}}
+    before = content_key(Scenario.from_dict(on_file), ("plan",))
+    device.write_text(device.read_text().replace("nrf52840", "nrf52840-edited", 1))
+    assert before != content_key(Scenario.from_dict(on_file), ("plan",))
 
 
 BASE = {
