@@ -6,6 +6,7 @@ The public API. ``import emu`` is light (no numba, numpy or SimPy): the heavier 
 from emu.errors import INPUT_ERRORS, ScenarioError
 from emu.lower.inspection import ModelInspection, inspect_model
 from emu.memory.planning import PlanResult, plan
+from emu.scenario.devices import describe_device
 from emu.scenario.scenario import Scenario
 from emu.study.comparison import PlanComparison, compare
 
@@ -40,6 +41,7 @@ __all__ = [
     "SimulationResult",
     "TrainResult",
     "compare",
+    "describe_device",
     "inspect_model",
     "lifetime",
     "plan",

@@ -13,6 +13,7 @@ import math
 from math import gcd
 from pathlib import Path
 
+from emu.cost.power import resolve_point, resolve_sleep
 from emu.deploy import jump
 from emu.deploy.activities import LIFETIME_PHASES, flat_activity, inference_cost, session_cost
 from emu.deploy.life_run import _COUNTS, LifeRun
@@ -53,6 +54,7 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
     supply_settings = SupplySettings.from_section(settings.get("supply"), src)
     horizon = dep.horizon_s if horizon_s is None else parse_duration_s(horizon_s, src, "horizon")
     base_dir = Path(src).parent if Path(src).suffix == ".toml" else None
+    _check_device_names(scenario, dep)
     built = build_supply(supply_settings, scenario.device, base_dir)
     inference, inference_result = inference_cost(scenario, dep)
     if inference.duration_s >= dep.inference_period_s:
@@ -137,6 +139,17 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         infeasibilities=tuple(infeasible),
         events=run.events,
     )
+
+
+def _check_device_names(scenario: Scenario, dep: DeploymentSettings) -> None:
+    """The ``[deployment]`` names checked against the device, so an error names the scenario's field
+    (``deployment.sleep_state``), not the ``[session]`` copy an activity is simulated with."""
+    device, src = scenario.device, scenario.source
+    resolve_sleep(device, dep.sleep_state, src, "deployment.sleep_state")
+    for phase in ("inference", "training"):
+        fields = (f"deployment.{phase}_clock_mhz", f"deployment.{phase}_operating_point")
+        clock_hz, point = getattr(dep, f"{phase}_clock_hz"), getattr(dep, f"{phase}_operating_point")
+        resolve_point(device, clock_hz, point, src, fields)
 
 
 def _drive(run: LifeRun) -> None:
