@@ -6,12 +6,29 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.options import BatchOpt, JsonOpt, OptimizerOpt, PrecisionOpt, ReorderOpt, SetOpt, UpdateOpt
+from cli.options import JsonOpt, SetOpt
 from cli.render import console, print_json
 from cli.render.inspect import render_inspect
 from emu.errors import ScenarioError
 from emu.lower.inspection import inspect_model
 from emu.scenario.scenario import parse_assignment
+from workloads.plan import TrainingPlan
+
+_PLAN = TrainingPlan.__dataclass_fields__
+
+
+def _plan_option(name: str, text: str, key: str, kind: type) -> Any:
+    shown = _PLAN[key].default if key != "reorder" else "--no-reorder"
+    return Annotated[kind | None, typer.Option(name, help=text, show_default=str(shown))]
+
+
+UpdateOpt = _plan_option("--update", "none | full | last:K | bias | sparse", "update", str)
+OptimizerOpt = _plan_option("--optimizer", "sgd | sgd-momentum | adam", "optimizer", str)
+BatchOpt = _plan_option("--batch", "Samples per training step.", "batch_size", int)
+PrecisionOpt = _plan_option("--precision", "fp32 | int8", "precision", str)
+ReorderOpt = _plan_option(
+    "--reorder/--no-reorder", "Apply each update as soon as its gradient exists.", "reorder", bool
+)
 
 ModelArg = Annotated[
     str, typer.Argument(help="Zoo model name or model file (.onnx, .tflite).", show_default=False)

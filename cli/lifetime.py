@@ -8,28 +8,41 @@ from typing import Annotated
 import typer
 
 import emu
-from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
+from cli.options import JsonOpt, ScenarioFlags, horizon_default, section_default, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.lifetime import plot_available, render_lifetime, write_plot
 from emu.errors import ScenarioError
 from emu.scenario.deployment import parse_duration_s
+from emu.scenario.supply import SupplySettings
 
 
 @with_scenario_flags
 def lifetime(
     flags: ScenarioFlags,
     horizon: Annotated[
-        str | None, typer.Option("--horizon", help="How long to simulate: 3600s, 12h, 90d, 2w, 5y.")
+        str | None,
+        typer.Option(
+            "--horizon",
+            help="How long to simulate: 3600s, 12h, 90d, 2w, 5y.",
+            show_default=horizon_default(),
+        ),
     ] = None,
     battery: Annotated[
-        str | None, typer.Option("--battery", help="Battery preset name or TOML path.")
+        str | None,
+        typer.Option(
+            "--battery",
+            help="Battery preset name or TOML path.",
+            show_default=section_default(SupplySettings, "supply.battery"),
+        ),
     ] = None,
     mode: Annotated[
         str, typer.Option("--mode", help="fast (exact jumps over repetitions) or full (every event).")
     ] = "fast",
     plot: Annotated[
         Path | None,
-        typer.Option("--plot", help="Write the state of charge over time as a PNG (needs [plot])."),
+        typer.Option(
+            "--plot", help="Write the state of charge over time as a PNG (needs [plot]).", show_default=False
+        ),
     ] = None,
     json_output: JsonOpt = False,
 ) -> None:

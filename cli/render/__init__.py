@@ -12,6 +12,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -38,7 +39,23 @@ def borderless(table: Table) -> Table:
 
 def too_wide(out: Console, table: Table) -> bool:
     """Whether ``table`` needs more columns than the terminal has, even with its wrappable cells wrapped."""
-    return out.measure(table, options=out.options.update_width(10_000)).minimum > out.width
+    measured = out.measure(table, options=out.options.update_width(10_000)).minimum
+    return max(measured, _no_wrap_minimum(out, table)) > out.width
+
+
+def _no_wrap_minimum(out: Console, table: Table) -> int:
+    """The table's least width when its ``no_wrap`` columns keep their cells on one line (rich measures
+    every column as wrappable, so a table of unwrappable figures would be cropped instead)."""
+    options = out.options.update_width(10_000)
+    _, right, _, left = table.padding
+    total = 0
+    for column in table.columns:
+        sizes = [Measurement.get(out, options, cell) for cell in (column.header, *column.cells)]
+        widest = max(m.maximum if column.no_wrap else m.minimum for m in sizes)
+        total += max(widest, column.min_width or 0) + left + right
+    if table.box is not None:
+        total += len(table.columns) - 1 + (2 if table.show_edge else 0)
+    return total
 
 
 def error(message: str) -> None:
