@@ -10,7 +10,7 @@ import typer
 import emu
 from cli.options import JsonOpt, ScenarioFlags, horizon_default, section_default, with_scenario_flags
 from cli.render import console, print_json
-from cli.render.lifetime import plot_available, render_lifetime, write_plot
+from cli.render.lifetime import days_progress, plot_available, render_lifetime, write_plot
 from emu.errors import ScenarioError
 from emu.scenario.deployment import parse_duration_s
 from emu.scenario.supply import SupplySettings
@@ -53,7 +53,8 @@ def lifetime(
             "--plot", "--plot", str(plot), "matplotlib, which is not installed: pip install 'tinyemu[plot]'"
         )
     chosen = flags.build(extra={"supply": {"battery": battery}})
-    result = emu.lifetime(chosen, horizon_s=horizon_s, mode=mode)
+    with days_progress(mode == "full") as progress:  # fast mode takes about a second: no bar
+        result = emu.lifetime(chosen, horizon_s=horizon_s, mode=mode, progress=progress)
     if plot is not None:
         write_plot(result, plot)
     if json_output:

@@ -75,7 +75,7 @@ def train(
         chosen, dataset=dataset, epochs=epochs, seed=seed, pretrain_epochs=pretrain_epochs
     )
     total = (0 if weights or chosen.weights else settings.pretrain_epochs) + settings.epochs
-    with epoch_progress(total, enabled=not json_output) as progress:
+    with epoch_progress(total) as progress:  # stderr, and only on a terminal: --json stays clean
         result = emu.train(
             chosen,
             dataset=dataset,

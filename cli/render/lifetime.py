@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli.render import print_table, render_notes, si
@@ -87,6 +90,37 @@ def render_lifetime(result: LifetimeResult, out: Console) -> None:
     phases.add_row("drawn from the supply (at the cell's own voltage)", si(d["supply_energy_j"], "J"), "")
     print_table(out, phases)
     render_notes(d, out)
+
+
+@contextmanager
+def days_progress(
+    enabled: bool, err: Console | None = None
+) -> Iterator[Callable[[float, float], None] | None]:
+    """A rich progress bar on stderr over simulated days, with the time left estimated as it runs;
+    yields the callback for ``emu.lifetime`` (None when disabled or stderr is not a terminal)."""
+    err = err or Console(stderr=True)
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("simulating every event"),
+        BarColumn(),
+        TextColumn("{task.fields[day]} of {task.fields[days]} days"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("lifetime", total=None, day="0", days="?")
+
+        def advance(simulated_s: float, horizon_s: float) -> None:
+            days = horizon_s / DAY_S
+            bar.update(task, total=days, completed=simulated_s / DAY_S)
+            bar.update(task, day=f"{simulated_s / DAY_S:,.0f}", days=f"{days:,.0f}")
+
+        yield advance
 
 
 def plot_available() -> bool:

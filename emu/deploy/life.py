@@ -10,6 +10,7 @@ whole identical cycles (session to session) are jumped over exactly when the sup
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from math import gcd
 from pathlib import Path
 
@@ -31,7 +32,12 @@ from emu.sim.ledger import COMPONENTS
 MODES = ("fast", "full")
 
 
-def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str = "fast") -> LifetimeResult:
+def lifetime(
+    scenario: Scenario,
+    horizon_s: float | str | None = None,
+    mode: str = "fast",
+    progress: Callable[[float, float], None] | None = None,
+) -> LifetimeResult:
     """Simulate the deployment of ``scenario`` until its supply or flash gives out, or the horizon.
 
     Parameters
@@ -44,6 +50,9 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         Overrides ``deployment.horizon`` (seconds, or ``"5y"``, ``"90d"``...).
     mode : str
         ``fast`` (jumps over identical ticks and cycles) or ``full`` (every piece one step of the supply).
+    progress : callable or None
+        ``progress(simulated_s, horizon_s)``, called as the run advances (a full-mode run of years takes
+        minutes); it cannot change the result.
     """
     if mode not in MODES:
         raise ScenarioError(scenario.source, "mode", mode, "fast or full")
@@ -99,7 +108,7 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         mode == "fast",
         built.restart_soc,
     )
-    _drive(run)
+    _drive(run, progress)
     if run.training_stopped and trains and dep.train_after_samples is not None and dep.train_min_soc > 0:
         notes.append(
             "training stopped for good once the cell fell below train_min_soc (a cell never recharges)"
@@ -152,10 +161,12 @@ def _check_device_names(scenario: Scenario, dep: DeploymentSettings) -> None:
         resolve_point(device, clock_hz, point, src, fields)
 
 
-def _drive(run: LifeRun) -> None:
+def _drive(run: LifeRun, progress: Callable[[float, float], None] | None = None) -> None:
     """The main loop: ticks up to the next session, the session, a cycle jump when cycles repeat."""
     history: list[dict] = []
     while run.end_cause is None:
+        if progress is not None:
+            progress(min(run.t, run.horizon_s), run.horizon_s)
         if run.resume_due:
             run.resume_due = False
             samples, step = run.resume  # type: ignore[misc]
