@@ -50,7 +50,11 @@ def lifetime(
     horizon_s = None if horizon is None else parse_duration_s(horizon, "--horizon", "--horizon")
     if plot is not None and not plot_available():
         raise ScenarioError(
-            "--plot", "--plot", str(plot), "matplotlib, which is not installed: pip install 'tinyemu[plot]'"
+            "--plot",
+            "--plot",
+            str(plot),
+            "matplotlib, which is not installed: pip install '.[plot]' from a clone, "
+            "or pip install 'tinyemu[plot]'",
         )
     chosen = flags.build(extra={"supply": {"battery": battery}})
     with days_progress(mode == "full") as progress:  # fast mode takes about a second: no bar

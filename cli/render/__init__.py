@@ -58,9 +58,27 @@ def _no_wrap_minimum(out: Console, table: Table) -> int:
     return total
 
 
-def error(message: str) -> None:
-    """A one-line error on stderr."""
+def error(message: str, exc: BaseException | None = None, as_json: bool = False) -> None:
+    """A one-line error on stderr; with ``as_json`` (the command line asked for ``--json``) the same
+    error as a JSON object on stdout instead: ``{"error": message}`` plus the ``source``, ``field``,
+    ``value`` and ``allowed`` of a bad-input error."""
+    if as_json:
+        document: dict[str, Any] = {"error": message}
+        for key in ("source", "field", "value", "allowed"):
+            if exc is not None and hasattr(exc, key):
+                document[key] = _plain(getattr(exc, key))
+        print_json(document)
+        return
     Console(stderr=True, highlight=False).print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` if JSON can hold it as it is, else its text."""
+    try:
+        json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        return str(value)
+    return value
 
 
 def print_json(data: Any) -> None:
