@@ -20,6 +20,8 @@ def _policy_suggestions(word: str) -> tuple[str, ...]:
     the word holds (``last2`` -> ``last:2``), or ``last:1``; never the placeholder ``last:K``."""
     digits = "".join(c for c in word if c.isdigit())
     return (*_NAMED_POLICIES, f"last:{max(1, int(digits)) if digits else 1}")
+
+
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam")
 PRECISIONS = ("fp32", "int8")
 

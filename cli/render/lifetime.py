@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,16 +137,35 @@ def write_plot(result: LifetimeResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    days = [t / DAY_S for t, _ in result.soc_timeline]
-    soc = [100 * s for _, s in result.soc_timeline]
+    timeline = result.soc_detail or result.soc_timeline
+    days = [t / DAY_S for t, _ in timeline]
+    soc = [100 * s for _, s in timeline]
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(days, soc)
+    ax.plot(days, soc, linewidth=0.8)
     ax.set_xlabel("days")
     ax.set_ylabel("state of charge (%)")
     ax.set_ylim(0, 100)
-    ax.set_title(
-        f"{result.scenario}: {result.end_cause.replace('_', ' ')} after {duration(result.lifetime_s)}"
-    )
+    ax.set_title(plot_title(result), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same folder: os.replace is atomic
+    try:
+        with open(temp, "xb") as handle:  # written whole, then moved into place: never half a PNG
+            fig.savefig(handle, format="png", dpi=120)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+
+
+def plot_title(result: LifetimeResult) -> str:
+    """What was simulated: the device and model on which supply (the battery or harvester), and how it
+    ended."""
+    what = textwrap.fill(f"{result.model} on {result.device}, {result.supply}", 90)
+    return (
+        f"{what}\n{result.scenario}: {result.end_cause.replace('_', ' ')} after {duration(result.lifetime_s)}"
+    )

@@ -18,7 +18,7 @@ from emu.cost.power import resolve_point, resolve_sleep
 from emu.deploy import jump
 from emu.deploy.activities import LIFETIME_PHASES, flat_activity, inference_cost, session_cost
 from emu.deploy.life_run import _COUNTS, LifeRun
-from emu.deploy.lifetime_result import LifetimeResult, thin
+from emu.deploy.lifetime_result import LifetimeResult, detail_limit, thin
 from emu.deploy.supplies import CellSupply
 from emu.deploy.supply_build import build_supply, burst_note
 from emu.errors import ScenarioError
@@ -124,6 +124,7 @@ def lifetime(
         if ckpt.policy != "never":
             activities["checkpoint"] = {"size_bytes": area.size_bytes, "energy_j": area.write_j(0)}
     t = run.tally
+    timeline = sorted(set(run.timeline))
     return LifetimeResult(
         scenario=scenario.name,
         device=scenario.device.name,
@@ -140,13 +141,14 @@ def lifetime(
         supply_energy_j=t.get("supply_j", 0.0),
         downtime_s=t.get("downtime_s", 0.0),
         work_lost_j=t.get("work_lost_j", 0.0),
-        soc_timeline=thin(sorted(set(run.timeline))),
+        soc_timeline=thin(timeline),
         flash_wear=dict(run.wear),
         flash_endurance_cycles=scenario.device.flash.endurance_cycles,
         activities=activities,
         notes=tuple(notes),
         infeasibilities=tuple(infeasible),
         events=run.events,
+        soc_detail=tuple(thin(timeline, detail_limit(timeline))),
     )
 
 
