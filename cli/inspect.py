@@ -17,18 +17,28 @@ from workloads.plan import TrainingPlan
 _PLAN = TrainingPlan.__dataclass_fields__
 
 
-def _plan_option(name: str, text: str, key: str, kind: type) -> Any:
-    shown = _PLAN[key].default if key != "reorder" else "--no-reorder"
-    return Annotated[kind | None, typer.Option(name, help=text, show_default=str(shown))]
+def _shown(key: str) -> str:
+    return "--no-reorder" if key == "reorder" else str(_PLAN[key].default)
 
 
-UpdateOpt = _plan_option("--update", "none | full | last:K | bias | sparse", "update", str)
-OptimizerOpt = _plan_option("--optimizer", "sgd | sgd-momentum | adam", "optimizer", str)
-BatchOpt = _plan_option("--batch", "Samples per training step.", "batch_size", int)
-PrecisionOpt = _plan_option("--precision", "fp32 | int8", "precision", str)
-ReorderOpt = _plan_option(
-    "--reorder/--no-reorder", "Apply each update as soon as its gradient exists.", "reorder", bool
-)
+UpdateOpt = Annotated[
+    str | None, typer.Option(help="none | full | last:K | bias | sparse", show_default=_shown("update"))
+]
+OptimizerOpt = Annotated[
+    str | None, typer.Option(help="sgd | sgd-momentum | adam", show_default=_shown("optimizer"))
+]
+BatchOpt = Annotated[
+    int | None, typer.Option("--batch", help="Samples per training step.", show_default=_shown("batch_size"))
+]
+PrecisionOpt = Annotated[str | None, typer.Option(help="fp32 | int8", show_default=_shown("precision"))]
+ReorderOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--reorder/--no-reorder",
+        help="Apply each update as soon as its gradient exists.",
+        show_default=_shown("reorder"),
+    ),
+]
 
 ModelArg = Annotated[
     str, typer.Argument(help="Zoo model name or model file (.onnx, .tflite).", show_default=False)
