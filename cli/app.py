@@ -65,17 +65,22 @@ app.command()(sweep)
 
 def main() -> None:
     """Entry point: bad input is one line on stderr and exit code 2, never a traceback."""
+    as_json = "--json" in sys.argv[1:]
     try:
         code = app(standalone_mode=False)
     except INPUT_ERRORS as exc:
-        error(str(exc))
+        error(str(exc), exc, as_json)
         sys.exit(2)
     except typer.Abort:
         sys.exit(130)
     except OSError as exc:
         if exc.filename is None:
             raise
-        error(f"{exc.filename}: {exc.strerror or exc}: give a path in an existing, writable folder")
+        error(
+            f"{exc.filename}: {exc.strerror or exc}: give a path in an existing, writable folder",
+            exc,
+            as_json,
+        )
         sys.exit(2)
     except Exception as exc:
         # usage errors of the command-line parser (click's UsageError family, which typer may vendor)
@@ -85,6 +90,6 @@ def main() -> None:
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         if exc.format_message():  # empty when the parser has already printed the help
-            error(exc.format_message() + hint)
+            error(exc.format_message() + hint, None, as_json)
         sys.exit(exit_code)
     sys.exit(code if isinstance(code, int) else 0)

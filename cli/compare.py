@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
-from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
+from cli.options import JsonOpt, ScenarioFlags, horizon_default, section_default, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.compare import render_comparison
+from emu.scenario.train import TrainSettings
 
 
 @with_scenario_flags
@@ -19,16 +20,28 @@ def compare(
         typer.Option(
             "--variant",
             help="A plan to compare: a policy (bias, last:2) or plan fields (update=full,precision=int8); "
-            "repeatable. Default: the scenario's plan, bias, last:1, last:2, full.",
+            "repeatable.",
+            show_default="the scenario's plan, bias, last:1, last:2, full",
         ),
     ] = None,
     accuracy: Annotated[
         bool, typer.Option("--accuracy", help="Also train each plan on data (seconds per plan).")
     ] = False,
     horizon: Annotated[
-        str | None, typer.Option("--horizon", help="Lifetime horizon: 3600s, 12h, 90d, 2w, 5y.")
+        str | None,
+        typer.Option(
+            "--horizon",
+            help="Lifetime horizon: 3600s, 12h, 90d, 2w, 5y.",
+            show_default=horizon_default(),
+        ),
     ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Fine-tuning epochs with --accuracy.")] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            help="Fine-tuning epochs with --accuracy.",
+            show_default=section_default(TrainSettings, "train.epochs"),
+        ),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Compare plans: fits?, step time and energy, lifetime, accuracy; exit code 1 when none fits."""

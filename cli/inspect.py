@@ -6,12 +6,39 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.options import BatchOpt, JsonOpt, OptimizerOpt, PrecisionOpt, ReorderOpt, SetOpt, UpdateOpt
+from cli.options import JsonOpt, SetOpt
 from cli.render import console, print_json
 from cli.render.inspect import render_inspect
 from emu.errors import ScenarioError
 from emu.lower.inspection import inspect_model
 from emu.scenario.scenario import parse_assignment
+from workloads.plan import TrainingPlan
+
+_PLAN = TrainingPlan.__dataclass_fields__
+
+
+def _shown(key: str) -> str:
+    return "--no-reorder" if key == "reorder" else str(_PLAN[key].default)
+
+
+UpdateOpt = Annotated[
+    str | None, typer.Option(help="none | full | last:K | bias | sparse", show_default=_shown("update"))
+]
+OptimizerOpt = Annotated[
+    str | None, typer.Option(help="sgd | sgd-momentum | adam", show_default=_shown("optimizer"))
+]
+BatchOpt = Annotated[
+    int | None, typer.Option("--batch", help="Samples per training step.", show_default=_shown("batch_size"))
+]
+PrecisionOpt = Annotated[str | None, typer.Option(help="fp32 | int8", show_default=_shown("precision"))]
+ReorderOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--reorder/--no-reorder",
+        help="Apply each update as soon as its gradient exists.",
+        show_default=_shown("reorder"),
+    ),
+]
 
 ModelArg = Annotated[
     str, typer.Argument(help="Zoo model name or model file (.onnx, .tflite).", show_default=False)

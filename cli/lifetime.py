@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 
 import emu
-from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
+from cli.options import JsonOpt, ScenarioFlags, horizon_default, section_default, with_scenario_flags
 from cli.render import console, print_json
-from cli.render.lifetime import PLOT_SUFFIXES, plot_available, render_lifetime, write_plot
+from cli.render.lifetime import PLOT_SUFFIXES, days_progress, plot_available, render_lifetime, write_plot
 from emu.errors import ScenarioError
 from emu.scenario.deployment import parse_duration_s
+from emu.scenario.supply import SupplySettings
 from workloads.output_file import check_output_path
 
 
@@ -20,17 +21,29 @@ from workloads.output_file import check_output_path
 def lifetime(
     flags: ScenarioFlags,
     horizon: Annotated[
-        str | None, typer.Option("--horizon", help="How long to simulate: 3600s, 12h, 90d, 2w, 5y.")
+        str | None,
+        typer.Option(
+            "--horizon",
+            help="How long to simulate: 3600s, 12h, 90d, 2w, 5y.",
+            show_default=horizon_default(),
+        ),
     ] = None,
     battery: Annotated[
-        str | None, typer.Option("--battery", help="Battery preset name or TOML path.")
+        str | None,
+        typer.Option(
+            "--battery",
+            help="Battery preset name or TOML path.",
+            show_default=section_default(SupplySettings, "supply.battery"),
+        ),
     ] = None,
     mode: Annotated[
         str, typer.Option("--mode", help="fast (exact jumps over repetitions) or full (every event).")
     ] = "fast",
     plot: Annotated[
         Path | None,
-        typer.Option("--plot", help="Write the state of charge over time as a PNG (needs [plot])."),
+        typer.Option(
+            "--plot", help="Write the state of charge over time as a PNG (needs [plot]).", show_default=False
+        ),
     ] = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -40,10 +53,15 @@ def lifetime(
         check_output_path(plot, "--plot", PLOT_SUFFIXES)
     if plot is not None and not plot_available():
         raise ScenarioError(
-            "--plot", "--plot", str(plot), "matplotlib, which is not installed: pip install 'tinyemu[plot]'"
+            "--plot",
+            "--plot",
+            str(plot),
+            "matplotlib, which is not installed: pip install '.[plot]' from a clone, "
+            "or pip install 'tinyemu[plot]'",
         )
     chosen = flags.build(extra={"supply": {"battery": battery}})
-    result = emu.lifetime(chosen, horizon_s=horizon_s, mode=mode)
+    with days_progress(mode == "full") as progress:  # fast mode takes about a second: no bar
+        result = emu.lifetime(chosen, horizon_s=horizon_s, mode=mode, progress=progress)
     if plot is not None:
         write_plot(result, plot)
     if json_output:

@@ -13,29 +13,99 @@ import typer
 
 from emu.errors import ScenarioError
 from emu.scenario.scenario import Scenario, merge, parse_assignment
+from workloads.plan import TrainingPlan
+
+_PLAN = TrainingPlan.__dataclass_fields__
+
+
+def scenario_default(field: str, fallback: object) -> str:
+    """The ``[default: ...]`` of a flag that overrides a scenario field: the field, else its default."""
+    return f"the scenario's {field}, else {fallback}"
+
+
+def section_default(section: type, field: str, key: str | None = None) -> str:
+    """:func:`scenario_default` with the fallback read from a settings dataclass, so help cannot drift."""
+    from dataclasses import fields
+
+    name = key or field.split(".")[-1]
+    return scenario_default(field, next(f.default for f in fields(section) if f.name == name))
+
+
+def horizon_default() -> str:
+    """The help's default of ``--horizon``: the deployment's, else the default horizon in years."""
+    from emu.scenario.deployment import DEFAULT_HORIZON_S, YEAR_S
+
+    return scenario_default("deployment.horizon", f"{DEFAULT_HORIZON_S / YEAR_S:g}y")
+
 
 ScenarioFile = Annotated[
-    Path | None, typer.Option("--scenario", "-s", help="Scenario TOML file (flags below override it).")
+    Path | None,
+    typer.Option(
+        "--scenario",
+        "-s",
+        help="Scenario TOML file (flags below override it); without one, --device and --model are needed.",
+        show_default=False,
+    ),
 ]
 DeviceOpt = Annotated[
-    str | None, typer.Option("--device", "-d", help="Device preset name or device TOML path.")
+    str | None,
+    typer.Option(
+        "--device",
+        "-d",
+        help="Device preset name or device TOML path (overrides device.name).",
+        show_default=False,
+    ),
 ]
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", "-m", help="Zoo model name or model file path (.onnx, .tflite).")
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Zoo model name or model file path (.onnx, .tflite) (overrides model.name).",
+        show_default=False,
+    ),
 ]
-UpdateOpt = Annotated[str | None, typer.Option(help="none | full | last:K | bias | sparse")]
-OptimizerOpt = Annotated[str | None, typer.Option(help="sgd | sgd-momentum | adam")]
-BatchOpt = Annotated[int | None, typer.Option("--batch", help="Samples per training step.")]
-PrecisionOpt = Annotated[str | None, typer.Option(help="fp32 | int8")]
+UpdateOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="none | full | last:K | bias | sparse",
+        show_default=scenario_default("plan.update", _PLAN["update"].default),
+    ),
+]
+OptimizerOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="sgd | sgd-momentum | adam",
+        show_default=scenario_default("plan.optimizer", _PLAN["optimizer"].default),
+    ),
+]
+BatchOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--batch",
+        help="Samples per training step.",
+        show_default=scenario_default("plan.batch_size", _PLAN["batch_size"].default),
+    ),
+]
+PrecisionOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="fp32 | int8", show_default=scenario_default("plan.precision", _PLAN["precision"].default)
+    ),
+]
 ReorderOpt = Annotated[
     bool | None,
     typer.Option(
-        "--reorder/--no-reorder", help="Apply each update as soon as its gradient exists.", show_default=False
+        "--reorder/--no-reorder",
+        help="Apply each update as soon as its gradient exists.",
+        show_default=scenario_default("plan.reorder", "--no-reorder"),
     ),
 ]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override any scenario field: section.key=value (repeatable)."),
+    typer.Option(
+        "--set", help="Override any scenario field: section.key=value (repeatable).", show_default=False
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 

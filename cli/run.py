@@ -8,20 +8,40 @@ from typing import Annotated
 import typer
 
 import emu
-from cli.options import JsonOpt, ScenarioFlags, with_scenario_flags
+from cli.options import JsonOpt, ScenarioFlags, scenario_default, section_default, with_scenario_flags
 from cli.render import console, print_json
 from cli.render.run import render_run
+from emu.scenario.session import SessionSettings
 from workloads.output_file import check_output_path
 
 
 @with_scenario_flags
 def run(
     flags: ScenarioFlags,
-    samples: Annotated[int | None, typer.Option(help="Training samples per epoch.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs of the session.")] = None,
-    clock: Annotated[float | None, typer.Option("--clock", help="Core clock in MHz.")] = None,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            help="Training samples per epoch.",
+            show_default=section_default(SessionSettings, "session.samples"),
+        ),
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            help="Epochs of the session.", show_default=section_default(SessionSettings, "session.epochs")
+        ),
+    ] = None,
+    clock: Annotated[
+        float | None,
+        typer.Option(
+            "--clock",
+            help="Core clock in MHz.",
+            show_default=scenario_default("session.clock_mhz", "the device's default operating point"),
+        ),
+    ] = None,
     trace: Annotated[
-        Path | None, typer.Option("--trace", help="Write a Chrome/Perfetto trace-event JSON file.")
+        Path | None,
+        typer.Option("--trace", help="Write a Chrome/Perfetto trace-event JSON file.", show_default=False),
     ] = None,
     analytical: Annotated[
         bool, typer.Option("--analytical", help="Sum task costs without the event queue (no overlap).")

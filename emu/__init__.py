@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from emu.errors import INPUT_ERRORS, ScenarioError
 from emu.lower.inspection import ModelInspection, inspect_model
 from emu.memory.planning import PlanResult, plan
+from emu.scenario.devices import describe_device
 from emu.scenario.scenario import Scenario
 from emu.study.comparison import PlanComparison, compare
 
@@ -58,6 +59,7 @@ __all__ = [
     "Journal",
     "TrainResult",
     "compare",
+    "describe_device",
     "inspect_model",
     "lifetime",
     "optimize",

@@ -11,6 +11,20 @@ from workloads.errors import WorkloadError, did_you_mean
 from workloads.graph import Graph
 
 UPDATE_POLICIES = ("none", "full", "last:K", "bias", "sparse")
+
+_NAMED_POLICIES = tuple(p for p in UPDATE_POLICIES if p != "last:K")
+"""The policies given by name; ``last:K`` is a pattern whose K is a number, never the letter."""
+
+
+def _policy_suggestions(word: str) -> tuple[str, ...]:
+    """What a typo of an update policy may have meant: the named policies and ``last:N`` with the number
+    the word holds (``last2`` -> ``last:2``), or ``last:1``; never the placeholder ``last:K``."""
+    digits = "".join(c for c in word if c in "0123456789")[
+        :6
+    ]  # not str.isdigit: '²' is a digit to it  # a policy's K has at most six digits
+    return (*_NAMED_POLICIES, f"last:{max(1, int(digits)) if digits else 1}")
+
+
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam")
 PRECISIONS = ("fp32", "int8")
 
@@ -83,14 +97,14 @@ class TrainingPlan:
     def __post_init__(self) -> None:
         src = self.source
         if not isinstance(self.update, str) or not (
-            self.update in UPDATE_POLICIES or self._last_k() is not None
+            self.update in _NAMED_POLICIES or self._last_k() is not None
         ):
             raise WorkloadError(
                 src,
                 "plan.update",
                 self.update,
                 f"one of {', '.join(UPDATE_POLICIES)} (K a positive integer, at most 6 digits)"
-                + did_you_mean(str(self.update), UPDATE_POLICIES),
+                + did_you_mean(str(self.update), _policy_suggestions(str(self.update))),
             )
         if self.optimizer not in OPTIMIZERS:
             raise WorkloadError(

@@ -12,6 +12,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -38,12 +39,46 @@ def borderless(table: Table) -> Table:
 
 def too_wide(out: Console, table: Table) -> bool:
     """Whether ``table`` needs more columns than the terminal has, even with its wrappable cells wrapped."""
-    return out.measure(table, options=out.options.update_width(10_000)).minimum > out.width
+    measured = out.measure(table, options=out.options.update_width(10_000)).minimum
+    return max(measured, _no_wrap_minimum(out, table)) > out.width
 
 
-def error(message: str) -> None:
-    """A one-line error on stderr."""
+def _no_wrap_minimum(out: Console, table: Table) -> int:
+    """The table's least width when its ``no_wrap`` columns keep their cells on one line (rich measures
+    every column as wrappable, so a table of unwrappable figures would be cropped instead)."""
+    options = out.options.update_width(10_000)
+    _, right, _, left = table.padding
+    total = 0
+    for column in table.columns:
+        sizes = [Measurement.get(out, options, cell) for cell in (column.header, *column.cells)]
+        widest = max(m.maximum if column.no_wrap else m.minimum for m in sizes)
+        total += max(widest, column.min_width or 0) + left + right
+    if table.box is not None:
+        total += len(table.columns) - 1 + (2 if table.show_edge else 0)
+    return total
+
+
+def error(message: str, exc: BaseException | None = None, as_json: bool = False) -> None:
+    """A one-line error on stderr; with ``as_json`` (the command line asked for ``--json``) the same
+    error as a JSON object on stdout instead: ``{"error": message}`` plus the ``source``, ``field``,
+    ``value`` and ``allowed`` of a bad-input error."""
+    if as_json:
+        document: dict[str, Any] = {"error": message}
+        for key in ("source", "field", "value", "allowed"):
+            if exc is not None and hasattr(exc, key):
+                document[key] = _plain(getattr(exc, key))
+        print_json(document)
+        return
     Console(stderr=True, highlight=False).print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` if JSON can hold it as it is, else its text."""
+    try:
+        json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        return str(value)
+    return value
 
 
 def print_json(data: Any) -> None:

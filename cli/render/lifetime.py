@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli.render import print_table, render_notes, si
@@ -94,6 +98,37 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 """What ``--plot`` writes: the formats matplotlib's Agg backend renders without extra packages."""
 
 
+@contextmanager
+def days_progress(
+    enabled: bool, err: Console | None = None
+) -> Iterator[Callable[[float, float], None] | None]:
+    """A rich progress bar on stderr over simulated days, with the time left estimated as it runs;
+    yields the callback for ``emu.lifetime`` (None when disabled or stderr is not a terminal)."""
+    err = err or Console(stderr=True)
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("simulating every event"),
+        BarColumn(),
+        TextColumn("{task.fields[day]} of {task.fields[days]} days"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("lifetime", total=None, day="0", days="?")
+
+        def advance(simulated_s: float, horizon_s: float) -> None:
+            days = horizon_s / DAY_S
+            bar.update(task, total=days, completed=simulated_s / DAY_S)
+            bar.update(task, day=f"{simulated_s / DAY_S:,.0f}", days=f"{days:,.0f}")
+
+        yield advance
+
+
 def plot_available() -> bool:
     """matplotlib (the ``plot`` extra) is installed."""
     return importlib.util.find_spec("matplotlib") is not None
@@ -106,19 +141,27 @@ def write_plot(result: LifetimeResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    days = [t / DAY_S for t, _ in result.soc_timeline]
-    soc = [100 * s for _, s in result.soc_timeline]
+    timeline = result.soc_detail or result.soc_timeline
+    days = [t / DAY_S for t, _ in timeline]
+    soc = [100 * s for _, s in timeline]
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(days, soc)
+    ax.plot(days, soc, linewidth=0.8)
     ax.set_xlabel("days")
     ax.set_ylabel("state of charge (%)")
     ax.set_ylim(0, 100)
-    ax.set_title(
-        f"{result.scenario}: {result.end_cause.replace('_', ' ')} after {duration(result.lifetime_s)}"
-    )
+    ax.set_title(plot_title(result), fontsize=9)
     fig.tight_layout()
     try:
         fmt = path.suffix.lower().lstrip(".")
         atomic_write(path, lambda handle: fig.savefig(handle, format=fmt, dpi=120), "--plot")
     finally:
         plt.close(fig)
+
+
+def plot_title(result: LifetimeResult) -> str:
+    """What was simulated: the device and model on which supply (the battery or harvester), and how it
+    ended."""
+    what = textwrap.fill(f"{result.model} on {result.device}, {result.supply}", 90)
+    return (
+        f"{what}\n{result.scenario}: {result.end_cause.replace('_', ' ')} after {duration(result.lifetime_s)}"
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -23,12 +25,30 @@ PHASE_LABELS = {
 }
 
 
+COMPILE_NOTE = "first epoch: compiles the Numba kernels if this machine has not yet (a one-time cost, cached)"
+
+
+def kernel_cache_stamp() -> float:
+    """The newest modification time in the kernels' Numba cache (0 when empty): it moves when a kernel
+    is compiled and cached, so comparing it before and after a run tells whether the run compiled."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("workloads.kernels")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    stamps = [f.stat().st_mtime for d in folders for f in (Path(d) / "__pycache__").glob("*.nb[ic]")]
+    return max(stamps, default=0.0)
+
+
 @contextmanager
 def epoch_progress(
-    total: int, enabled: bool = True
+    total: int, enabled: bool = True, err: Console | None = None
 ) -> Iterator[Callable[[str, int, int, float], None] | None]:
-    """A rich progress bar on stderr advanced once per epoch; yields the callback for ``emu.train``."""
-    err = Console(stderr=True)
+    """A rich progress bar on stderr advanced once per epoch; yields the callback for ``emu.train``.
+
+    Until the first epoch ends the bar says that the first epoch compiles the Numba kernels; when the run
+    did compile (the kernel cache changed), one line on stderr says how long that first epoch took.
+    """
+    err = err or Console(stderr=True)
     if not enabled or total == 0 or not err.is_terminal:  # no bar in logs and pipes
         yield None
         return
@@ -41,13 +61,23 @@ def epoch_progress(
         console=err,
         transient=True,
     )
+    stamp, start = kernel_cache_stamp(), time.perf_counter()
+    first: list[float] = []
     with bar:
-        task = bar.add_task("training", total=total, loss="-")
+        task = bar.add_task(COMPILE_NOTE, total=total, loss="-")
 
         def advance(stage: str, epoch: int, epochs: int, loss: float) -> None:
+            if not first:
+                first.append(time.perf_counter() - start)
             bar.update(task, advance=1, description=f"{stage} {epoch}/{epochs}", loss=f"{loss:.4f}")
 
         yield advance
+    if first and kernel_cache_stamp() != stamp:
+        err.print(
+            f"note: the first epoch compiled the Numba kernels ({first[0]:.0f} s including the epoch); "
+            "a one-time cost: later runs load them from the cache",
+            highlight=False,
+        )
 
 
 def render_train(result: TrainResult, out: Console) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emu.errors import ScenarioError
+from hw_models.checks import suggest
 from hw_models.device import Device, OperatingPoint, SleepState
 
 
@@ -85,13 +86,42 @@ class PowerStates:
         return self.sleep.current_a * self.supply_voltage_v if self.sleep else 0.0
 
 
-def resolve_point(device: Device, clock_hz: float | None, index_or_label: int | str | None) -> OperatingPoint:
+def resolve_sleep(device: Device, name: str | None, source: str, field: str) -> SleepState | None:
+    """The sleep state a scenario names (``None``: the device's first; ``None`` if it lists none).
+
+    An unknown name raises :class:`ScenarioError` naming the scenario's ``source`` and ``field`` (say
+    ``deployment.sleep_state``) with the device's own names and the closest of them.
+    """
+    options = [s.name for s in device.sleep_states]
+    if name is None:
+        return device.sleep_states[0] if device.sleep_states else None
+    if name in options:
+        return device.sleep_state(name)
+    allowed = (
+        f"a sleep state of {device.name}: {', '.join(options)}{suggest(str(name), options)}"
+        if options
+        else f"no sleep state: {device.name} lists none"
+    )
+    raise ScenarioError(source, field, name, f"{allowed} (tinyemu devices {device.name} lists them)")
+
+
+def resolve_point(
+    device: Device,
+    clock_hz: float | None,
+    index_or_label: int | str | None,
+    source: str | None = None,
+    fields: tuple[str, str] = ("session.clock_mhz", "session.operating_point"),
+) -> OperatingPoint:
     """The operating point a session asks for.
 
     ``clock_hz`` equal to a point's clock selects the first such point; a lower clock is derived from the
     next faster point with the run current scaled in proportion to the clock (constant current per MHz,
-    same voltage: the usual datasheet uA/MHz approximation). A clock above the fastest point is an error.
+    same voltage: the usual datasheet uA/MHz approximation). A clock above the fastest point is an error,
+    as is an unknown index or label: the :class:`ScenarioError` names ``source`` (the scenario file;
+    default the device name) and the scenario field of ``fields`` (clock field, operating-point field).
     """
+    src = source or device.name
+    clock_field, point_field = fields
     points = device.operating_points
     if index_or_label is not None:
         if isinstance(index_or_label, int):
@@ -102,8 +132,12 @@ def resolve_point(device: Device, clock_hz: float | None, index_or_label: int | 
                 if point.label == index_or_label:
                     return point
         labels = [f"{i}: {p.label or f'{p.clock_hz / 1e6:g} MHz'}" for i, p in enumerate(points)]
+        hint = suggest(index_or_label, [p.label for p in points]) if isinstance(index_or_label, str) else ""
         raise ScenarioError(
-            device.name, "session.operating_point", index_or_label, f"one of {'; '.join(map(str, labels))}"
+            src,
+            point_field,
+            index_or_label,
+            f"an operating point of {device.name}, by index or label: {'; '.join(labels)}{hint}",
         )
     if clock_hz is None:
         return device.max_operating_point
@@ -113,10 +147,10 @@ def resolve_point(device: Device, clock_hz: float | None, index_or_label: int | 
     faster = [p for p in points if p.clock_hz > clock_hz]
     if not faster:
         raise ScenarioError(
-            device.name,
-            "session.clock_mhz",
+            src,
+            clock_field,
             clock_hz / 1e6,
-            f"at most the fastest operating point, {device.clock_hz / 1e6:g} MHz",
+            f"at most the fastest operating point of {device.name}, {device.clock_hz / 1e6:g} MHz",
         )
     base = min(faster, key=lambda p: p.clock_hz)
     return OperatingPoint(

@@ -10,8 +10,10 @@ whole identical cycles (session to session) are jumped over exactly when the sup
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from math import gcd
 
+from emu.cost.power import resolve_point, resolve_sleep
 from emu.deploy import jump
 from emu.deploy.activities import (
     LIFETIME_PHASES,
@@ -22,19 +24,24 @@ from emu.deploy.activities import (
     session_cost,
 )
 from emu.deploy.life_run import LifeRun
-from emu.deploy.lifetime_result import COUNT_KEYS, LifetimeResult, thin
+from emu.deploy.lifetime_result import COUNT_KEYS, LifetimeResult, detail_limit, thin
 from emu.deploy.supplies import CellSupply
 from emu.deploy.supply_build import build_supply, burst_note
 from emu.errors import ScenarioError
 from emu.memory.checkpoint_area import plan_area
-from emu.scenario.deployment import parse_duration_s
+from emu.scenario.deployment import DeploymentSettings, parse_duration_s
 from emu.scenario.scenario import Scenario
 from emu.sim.ledger import COMPONENTS
 
 MODES = ("fast", "full")
 
 
-def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str = "fast") -> LifetimeResult:
+def lifetime(
+    scenario: Scenario,
+    horizon_s: float | str | None = None,
+    mode: str = "fast",
+    progress: Callable[[float, float], None] | None = None,
+) -> LifetimeResult:
     """Simulate the deployment of ``scenario`` until its supply or flash gives out, or the horizon.
 
     Parameters
@@ -47,6 +54,9 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         Overrides ``deployment.horizon`` (seconds, or ``"5y"``, ``"90d"``...).
     mode : str
         ``fast`` (jumps over identical ticks and cycles) or ``full`` (every piece one step of the supply).
+    progress : callable or None
+        ``progress(simulated_s, horizon_s)``, called as the run advances (a full-mode run of years takes
+        minutes); it cannot change the result.
     """
     if mode not in MODES:
         raise ScenarioError(scenario.source, "mode", mode, "fast or full")
@@ -54,6 +64,7 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
     dep, ckpt, supply_settings = scenario.deployment, scenario.checkpoint, scenario.supply
     horizon = dep.horizon_s if horizon_s is None else parse_duration_s(horizon_s, src, "horizon")
     base_dir = scenario.base_dir
+    _check_device_names(scenario, dep)
     built = build_supply(supply_settings, scenario.device, base_dir)
     inference, inference_result = inference_cost(scenario, dep)
     if inference.duration_s >= dep.inference_period_s:
@@ -104,7 +115,7 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         # a fresh cell cannot hold the chip up through one inference: the first one browns it out
         run.end_cause, run.end_detail = "burst_not_carried", f"the first inference browns out: {burst.note}"
     else:
-        _drive(run)
+        _drive(run, progress)
     if run.training_stopped and trains and dep.train_after_samples is not None and dep.train_min_soc > 0:
         notes.append(
             "training stopped for good once the cell fell below train_min_soc (a cell never recharges)"
@@ -120,6 +131,7 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         if ckpt.policy != "never":
             activities["checkpoint"] = {"size_bytes": area.size_bytes, "energy_j": area.write_j(0)}
     t = run.tally
+    timeline = sorted(set(run.timeline))
     return LifetimeResult(
         scenario=scenario.name,
         device=scenario.device.name,
@@ -136,20 +148,34 @@ def lifetime(scenario: Scenario, horizon_s: float | str | None = None, mode: str
         supply_energy_j=t.get("supply_j", 0.0),
         downtime_s=t.get("downtime_s", 0.0),
         work_lost_j=t.get("work_lost_j", 0.0),
-        soc_timeline=thin(sorted(set(run.timeline))),
+        soc_timeline=thin(timeline),
         flash_wear=dict(run.wear),
         flash_endurance_cycles=scenario.device.flash.endurance_cycles,
         activities=activities,
         notes=tuple(notes),
         infeasibilities=tuple(infeasible),
         events=run.events,
+        soc_detail=tuple(thin(timeline, detail_limit(timeline))),
     )
 
 
-def _drive(run: LifeRun) -> None:
+def _check_device_names(scenario: Scenario, dep: DeploymentSettings) -> None:
+    """The ``[deployment]`` names checked against the device, so an error names the scenario's field
+    (``deployment.sleep_state``), not the ``[session]`` copy an activity is simulated with."""
+    device, src = scenario.device, scenario.source
+    resolve_sleep(device, dep.sleep_state, src, "deployment.sleep_state")
+    for phase in ("inference", "training"):
+        fields = (f"deployment.{phase}_clock_mhz", f"deployment.{phase}_operating_point")
+        clock_hz, point = getattr(dep, f"{phase}_clock_hz"), getattr(dep, f"{phase}_operating_point")
+        resolve_point(device, clock_hz, point, src, fields)
+
+
+def _drive(run: LifeRun, progress: Callable[[float, float], None] | None = None) -> None:
     """The main loop: ticks up to the next session, the session, a cycle jump when cycles repeat."""
     history: list[dict] = []
     while run.end_cause is None:
+        if progress is not None:
+            progress(min(run.t, run.horizon_s), run.horizon_s)
         if run.resume_due:
             run.resume_due = False
             if run.resume is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from emu.deploy.activities import LIFETIME_PHASES
@@ -27,6 +27,17 @@ COUNT_KEYS = (
 """The counts a lifetime reports (whole numbers in its document)."""
 
 TIMELINE_POINTS = 300
+
+DETAIL_STEP_S = 3600.0
+"""The plot's timeline keeps up to one point per hour of the life: a daily cycle (solar) stays a cycle
+rather than aliasing into a false sawtooth, as it does at a few hundred points over a year."""
+
+
+def detail_limit(points: list[tuple[float, float]]) -> int:
+    """How many points :func:`thin` keeps for the plot's timeline: one per hour of span, at least
+    :data:`TIMELINE_POINTS`."""
+    span_s = points[-1][0] - points[0][0] if points else 0.0
+    return max(TIMELINE_POINTS, int(span_s // DETAIL_STEP_S) + 1)
 
 
 def thin(points: list[tuple[float, float]], limit: int = TIMELINE_POINTS) -> list[tuple[float, float]]:
@@ -73,6 +84,8 @@ class LifetimeResult:
         Energy of training steps and checkpoint writes that a power failure undid.
     soc_timeline : list[tuple[float, float]]
         ``(time_s, state_of_charge)``, thinned to at most a few hundred points.
+    soc_detail : tuple[tuple[float, float], ...]
+        The same, thinned to at most one point per hour of the life (for plots; not in ``to_dict``).
     flash_wear : dict[int, int]
         Erase cycles of every erased sector.
     """
@@ -99,6 +112,7 @@ class LifetimeResult:
     notes: tuple[str, ...]
     infeasibilities: tuple[str, ...]
     events: int
+    soc_detail: tuple[tuple[float, float], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def feasible(self) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from emu.cost.power import PowerStates, resolve_point
+from emu.cost.power import PowerStates, resolve_point, resolve_sleep
 from emu.cost.task_cost import CostModel, TaskCost
 from emu.memory.memory_plan import MemoryPlan, plan_memory
 from emu.scenario.scenario import Scenario
@@ -100,16 +100,12 @@ def _build_context(scenario: Scenario, table_key: _Same) -> RunContext:
     settings = scenario.session
     device = scenario.device
     table = table_key.value
-    point = resolve_point(device, settings.clock_hz, settings.operating_point)
+    point = resolve_point(device, settings.clock_hz, settings.operating_point, scenario.source)
     memory = plan_memory(
         scenario.model, scenario.plan, scenario.reserved_sram_bytes, scenario.firmware_flash_bytes
     )
     model = CostModel(memory.program, device, table, point, settings.library)
-    sleep = None
-    if device.sleep_states:
-        sleep = device.sleep_state(settings.sleep_state) if settings.sleep_state else device.sleep_states[0]
-    elif settings.sleep_state:
-        device.sleep_state(settings.sleep_state)  # raises: the device lists no such state
+    sleep = resolve_sleep(device, settings.sleep_state, scenario.source, "session.sleep_state")
     states = PowerStates(
         point, device.max_operating_point, sleep, device.supply_voltage_v, table.dvfs_transition_s
     )

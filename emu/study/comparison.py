@@ -24,7 +24,11 @@ DEFAULT_UPDATES = ("bias", "last:1", "last:2", "full")
 
 @dataclass(frozen=True)
 class ComparedPlan:
-    """One variant's answers: does it fit, what a step and a session cost, how long the device lives."""
+    """One variant's answers: does it fit, what a step and a session cost, how long the device lives.
+
+    A plan that does not fit gets no lifetime figures (``lifetime_s`` and ``life_energy_j`` are None,
+    ``end_cause`` is ``"does_not_fit"``) and is not trained: a device cannot run it.
+    """
 
     label: str
     plan: TrainingPlan
@@ -34,9 +38,9 @@ class ComparedPlan:
     step_time_s: float
     step_energy_j: float
     session_energy_j: float
-    lifetime_s: float
+    lifetime_s: float | None
     end_cause: str
-    life_energy_j: float
+    life_energy_j: float | None
     score_before: float | None = None
     score_after: float | None = None
     metric: str = "accuracy"
@@ -65,9 +69,13 @@ class ComparedPlan:
         }
 
 
+DOES_NOT_FIT = "does_not_fit"
+"""The ``end_cause`` of a plan that does not fit: it has no lifetime."""
+
+
 @dataclass(frozen=True)
 class PlanComparison:
-    """The variants in the order given, and which fitting variant lives longest."""
+    """The variants in the order given, which fitting variant lives longest, and which answers best."""
 
     scenario: str
     device: str
@@ -75,22 +83,54 @@ class PlanComparison:
     plans: tuple[ComparedPlan, ...]
 
     @property
+    def fitting(self) -> tuple[ComparedPlan, ...]:
+        """The variants that fit (and so have a lifetime)."""
+        return tuple(p for p in self.plans if p.feasible and p.lifetime_s is not None)
+
+    @property
     def longest_living(self) -> ComparedPlan | None:
         """The fitting variant with the longest lifetime, among equals (say, all reach the horizon) the one
         that draws the least energy over it; None if none fits."""
-        fitting = [p for p in self.plans if p.feasible]
-        return max(fitting, key=lambda p: (p.lifetime_s, -p.life_energy_j)) if fitting else None
+        return max(self.fitting, key=_life_key) if self.fitting else None
+
+    @property
+    def best_by(self) -> str | None:
+        """What :attr:`best` is ranked by: the training metric (``"accuracy"``, or ``"mse"`` for a
+        regressor) when every fitting variant was trained and all live the whole horizon (lifetime cannot
+        tell them apart), else ``"lifetime"``; None if none fits."""
+        fitting = self.fitting
+        if not fitting:
+            return None
+        trained = all(p.score_after is not None for p in fitting)
+        whole_horizon = all(p.end_cause == "horizon_reached" for p in fitting)
+        return fitting[0].metric if trained and whole_horizon else "lifetime"
+
+    @property
+    def best(self) -> ComparedPlan | None:
+        """The pick: by :attr:`best_by`, the best-scoring variant (highest accuracy, lowest mse; ties: the
+        longer-living, then the least energy) or the longest-living variant; None if none fits."""
+        by = self.best_by
+        if by is None or by == "lifetime":
+            return self.longest_living
+        sign = -1.0 if by == "mse" else 1.0
+        return max(self.fitting, key=lambda p: (sign * (p.score_after or 0.0), *_life_key(p)))
 
     def to_dict(self) -> dict[str, Any]:
         """The ``tinyemu compare --json`` document."""
-        best = self.longest_living
+        longest, best = self.longest_living, self.best
         return {
             "scenario": self.scenario,
             "device": self.device,
             "model": self.model,
             "plans": [p.to_dict() for p in self.plans],
-            "longest_living": best.label if best else None,
+            "longest_living": longest.label if longest else None,
+            "best": best.label if best else None,
+            "best_by": self.best_by,
         }
+
+
+def _life_key(p: ComparedPlan) -> tuple[float, float]:
+    return (p.lifetime_s or 0.0, -(p.life_energy_j or 0.0))
 
 
 def parse_variant(text: str, source: str = "--variant") -> dict[str, Any]:
@@ -123,8 +163,9 @@ def compare(
     """Run ``scenario`` once per plan variant (plan fields to change); default: its own plan, then the
     update policies of :data:`DEFAULT_UPDATES`.
 
-    ``accuracy`` also trains each variant on data (:func:`emu.train`, the scenario's ``[train]`` section;
-    the model must fit the dataset), which takes seconds per variant rather than milliseconds.
+    ``accuracy`` also trains each variant that fits on data (:func:`emu.train`, the scenario's ``[train]``
+    section; the model must fit the dataset), which takes seconds per variant rather than milliseconds.
+    A variant that does not fit gets neither a lifetime nor an accuracy (see :class:`ComparedPlan`).
     """
     from emu.deploy.life import lifetime
     from emu.sim.simulation import simulate
@@ -143,10 +184,11 @@ def compare(
         variant = replace(scenario, plan=plan)
         memory = plan_memory(variant, suggest=False)
         session = simulate(variant)
-        life = lifetime(variant, horizon_s=horizon_s)
+        fits = memory.feasible
+        life = lifetime(variant, horizon_s=horizon_s) if fits else None
         before = after = None
         metric = "accuracy"
-        if accuracy:
+        if accuracy and fits:
             from emu.functional.training import train
 
             trained = train(variant, epochs=epochs)
@@ -161,12 +203,15 @@ def compare(
                 step_time_s=session.step_time_s,
                 step_energy_j=session.step_energy_j,
                 session_energy_j=session.to_dict()["session_energy_j"],
-                lifetime_s=life.lifetime_s,
-                end_cause=life.end_cause,
-                life_energy_j=life.to_dict()["supply_energy_j"],
+                lifetime_s=life.lifetime_s if life else None,
+                end_cause=life.end_cause if life else DOES_NOT_FIT,
+                life_energy_j=life.to_dict()["supply_energy_j"] if life else None,
                 score_before=before,
                 score_after=after,
                 metric=metric,
             )
         )
+    metrics = [r.metric for r in rows if r.score_after is not None]
+    if metrics:  # one metric for every row, so the JSON keys agree (a plan that does not fit has None)
+        rows = [replace(r, metric=metrics[0]) for r in rows]
     return PlanComparison(scenario.name, scenario.device.name, scenario.model.name, tuple(rows))

@@ -49,3 +49,10 @@ def test_compare_table_keeps_every_label_and_figure_whole_in_a_narrow_terminal(c
 def test_a_bad_variant_is_exit_2(cli):
     result = cli("compare", "-s", "examples/kws_coin_cell.toml", "--variant", "update=most")
     assert result.code == 2 and "plan.update" in result.err and "Traceback" not in result.err
+
+
+def test_a_plan_that_does_not_fit_shows_no_lifetime_and_sram_has_a_unit(cli):
+    result = cli("compare", "-s", "examples/vww_full_stm32f746.toml", "--variant", "bias", "--horizon", "1d")
+    assert result.code == 1, result.err
+    assert "does not fit" in result.out and "no plan fits" in result.out
+    assert "SRAM: peak, in KiB" in result.out

@@ -55,7 +55,7 @@ def test_plot(cli, tmp_path):
     target = tmp_path / "soc.png"
     r = cli("lifetime", "--scenario", "examples/solar_vww.toml", "--horizon", "30d", "--plot", str(target))
     if importlib.util.find_spec("matplotlib") is None:
-        assert r.code == 2 and "pip install 'tinyemu[plot]'" in r.err
+        assert r.code == 2 and "pip install 'tinyemu[plot]'" in r.err and "pip install '.[plot]'" in r.err
     else:
         assert r.code == 0, r.err
         assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

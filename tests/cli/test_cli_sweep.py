@@ -45,7 +45,8 @@ def test_the_table_shows_each_point_and_the_counts(cli):
 
 def test_sort_zip_and_samples(cli):
     run = cli("sweep", KWS, *GRID, "--zip", "--json", "--vary", "session.clock_mhz=16,32,64")
-    assert run.code == 2 and "one length" in run.err  # 3, 2 and 3 values do not zip
+    # 3, 2 and 3 values do not zip; under --json the error is a JSON object on stdout
+    assert run.code == 2 and json.loads(run.out)["field"] == "--zip" and "one length" in run.out
     run = cli(
         "sweep", KWS, "--vary", "plan.batch_size=1,2,4", "--what", "plan", "--sort=-peak_sram_bytes", "--json"
     )
