@@ -8,18 +8,10 @@ data), not one per field.
 from pathlib import Path
 
 import pytest
+from cli_checks import one_line_error
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = ("plan", "-d", "nrf52840", "-m", "mlp")
-
-
-def one_line_error(result, *needles: str) -> None:
-    assert result.code == 2, (result.code, result.err, result.out)
-    assert "Traceback" not in result.err + result.out
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 @pytest.mark.parametrize(

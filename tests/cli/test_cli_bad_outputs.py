@@ -3,18 +3,10 @@ cannot be asked for is one line and exit code 2, and nothing is written (never a
 success message over a file that is not there)."""
 
 import pytest
+from cli_checks import one_line_error
 
 RUN = ("run", "-d", "nrf52840", "-m", "mlp")
 LIFETIME = ("lifetime", "-d", "nrf52840", "-m", "mlp", "--horizon", "2d")
-
-
-def one_line_error(result, *needles: str) -> None:
-    assert result.code == 2, (result.code, result.err, result.out)
-    assert "Traceback" not in result.err + result.out
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 @pytest.mark.parametrize(

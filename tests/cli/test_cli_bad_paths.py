@@ -8,19 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_checks import one_line_error
 
 from hw_models.input_file import MAX_INPUT_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def one_line_error(result, *needles: str) -> None:
-    assert result.code == 2, (result.code, result.err, result.out)
-    assert "Traceback" not in result.err + result.out
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 def _not_regular(tmp_path: Path, kind: str) -> tuple[str, str]:
