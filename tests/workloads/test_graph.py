@@ -79,3 +79,35 @@ def test_layer_as_narrows_a_node_and_refuses_another_kind():
     assert graph[conv].layer_as(Conv2d).out_channels == 2
     with pytest.raises(TypeError, match="conv2d layer, not a Dense"):
         graph[conv].layer_as(Dense)
+
+
+def test_a_graph_hashes_by_content_once_and_afresh_in_another_process(tmp_path):
+    """The hash is cached on the graph but never pickled: string hashes differ between processes, and
+    a graph sent to a worker must hash like the same graph built there."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from workloads.zoo import build_model
+
+    graph = build_model("lenet-digits")
+    assert hash(graph) == hash(build_model("lenet-digits")) == hash((graph.name, graph.nodes, graph.loss))
+    assert hash(replace(graph, name="renamed")) == hash(("renamed", graph.nodes, graph.loss))
+    blob = tmp_path / "graph.pkl"
+    blob.write_bytes(pickle.dumps(graph))
+    code = (
+        "import pickle, sys; from workloads.zoo import build_model; "
+        "g = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "print(hash(g) == hash(build_model('lenet-digits')) and g == build_model('lenet-digits'))"
+    )
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(blob)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+        )
+        assert out.stdout.strip() == "True", out.stderr
