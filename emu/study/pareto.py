@@ -21,16 +21,8 @@ def parse_objectives(text: str | Sequence[str]) -> tuple[tuple[str, bool], ...]:
 def pareto_front(table: SweepTable, objectives: Sequence[tuple[str, bool]]) -> tuple[SweepRow, ...]:
     """The ok rows that no other ok row dominates (as good on every objective, better on one), in
     table order. ``objectives`` are (column, maximise) pairs of numeric columns."""
-    from workloads.errors import did_you_mean
-
     for column, _ in objectives:
-        if column not in table.columns:
-            raise ScenarioError(
-                "--pareto",
-                "pareto",
-                column,
-                f"a column: {', '.join(table.columns)}" + did_you_mean(column, table.columns),
-            )
+        table.check_column(column, "--pareto")
     scored = []
     for row in table.rows:
         if row.status != "ok":

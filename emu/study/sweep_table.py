@@ -92,17 +92,21 @@ class SweepTable:
         figures = [c for answer in self.what for c in ANSWER_COLUMNS[answer]]
         return tuple(dict.fromkeys(("index", *self.axes, "status", "reason", *figures)))
 
-    def sorted_by(self, column: str, descending: bool = False) -> SweepTable:
-        """The same rows ordered by ``column`` (rows without a value, or NaN, last; ties keep grid order)."""
+    def check_column(self, column: str, option: str) -> None:
+        """Raise the input error of ``option`` (``--sort``, ``--pareto``) when ``column`` is not one."""
         if column not in self.columns:
             from workloads.errors import did_you_mean
 
             raise ScenarioError(
-                "--sort",
-                "sort",
+                option,
+                option.lstrip("-"),
                 column,
                 f"a column: {', '.join(self.columns)}" + did_you_mean(column, self.columns),
             )
+
+    def sorted_by(self, column: str, descending: bool = False) -> SweepTable:
+        """The same rows ordered by ``column`` (rows without a value, or NaN, last; ties keep grid order)."""
+        self.check_column(column, "--sort")
 
         def present(row: SweepRow) -> bool:
             value = row.to_dict().get(column)
