@@ -153,15 +153,25 @@ def _label(changes: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in changes.items()) if changes else "scenario plan"
 
 
+def _variant_changes(spec: Mapping[str, Any] | str) -> Mapping[str, Any]:
+    if isinstance(spec, str):
+        return parse_variant(spec, source="variants")
+    if isinstance(spec, Mapping):
+        return spec
+    allowed = 'a mapping of [plan] fields or text like "update=bias"'
+    raise ScenarioError("variants", "variant", repr(spec), allowed)
+
+
 def compare(
     scenario: Scenario,
-    variants: Sequence[Mapping[str, Any]] | None = None,
+    variants: Sequence[Mapping[str, Any] | str] | None = None,
     accuracy: bool = False,
     horizon_s: float | str | None = None,
     epochs: int | None = None,
 ) -> PlanComparison:
-    """Run ``scenario`` once per plan variant (plan fields to change); default: its own plan, then the
-    update policies of :data:`DEFAULT_UPDATES`.
+    """Run ``scenario`` once per plan variant (plan fields to change, as a mapping or as ``--variant``
+    text such as ``"update=bias,precision=int8"`` or ``"last:2"``); default: its own plan, then the update
+    policies of :data:`DEFAULT_UPDATES`.
 
     ``accuracy`` also trains each variant that fits on data (:func:`emu.train`, the scenario's ``[train]``
     section; the model must fit the dataset), which takes seconds per variant rather than milliseconds.
@@ -173,7 +183,8 @@ def compare(
     if variants is None:
         variants = [{}] + [{"update": u} for u in DEFAULT_UPDATES if u != scenario.plan.update]
     rows = []
-    for changes in variants:
+    for variant_spec in variants:
+        changes = _variant_changes(variant_spec)
         try:
             plan = scenario.plan.with_changes(**changes)
         except TypeError:

@@ -55,3 +55,12 @@ def test_variants_parse_and_bad_ones_name_the_field(kws):
         compare(kws, [{"optimiser": "adam"}])
     with pytest.raises(ScenarioError, match="plan.update"):
         compare(kws, [{"update": "most"}])
+
+
+def test_variants_given_as_text_mean_what_the_cli_flag_means(kws):
+    as_text = compare(kws, ["last:2", "update=bias,optimizer=adam"], horizon_s="30d")
+    mappings = [{"update": "last:2"}, {"update": "bias", "optimizer": "adam"}]
+    as_mappings = compare(kws, mappings, horizon_s="30d")
+    assert as_text == as_mappings
+    with pytest.raises(ScenarioError, match="variants"):
+        compare(kws, [3], horizon_s="30d")  # type: ignore[list-item]

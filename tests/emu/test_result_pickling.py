@@ -60,3 +60,34 @@ def test_train_result_reads_back_from_its_document():
     document = json.loads(json.dumps(trained.to_dict()))
     again = TrainResult.from_dict(document)
     assert again == trained and again.to_dict() == trained.to_dict()
+
+
+def _answers(path: str) -> dict:
+    """Every kind of result for one scenario, computed in whichever process calls this."""
+    scenario = emu.Scenario.from_toml(path)
+    return {
+        "plan": emu.plan(scenario),
+        "simulate": emu.simulate(scenario),
+        "lifetime": emu.lifetime(scenario, horizon_s="30d"),
+        "compare": emu.compare(scenario, ["bias", "last:1"], horizon_s="30d"),
+        "optimize": emu.optimize(scenario, pareto_points=2),
+        "sweep": emu.sweep(scenario, {"plan.batch_size": [1, 2]}, what="plan", workers=1),
+    }
+
+
+def test_every_result_comes_back_equal_from_a_worker_process():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = str(EXAMPLES / "kws_session_nrf52840.toml")
+    here = _answers(path)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        there = pool.submit(_answers, path).result(timeout=300)
+    assert set(there) == set(here)
+    for kind, result in here.items():
+        assert type(there[kind]) is type(result), kind
+        assert _without_wall_clock(there[kind].to_dict()) == _without_wall_clock(result.to_dict()), kind
+
+
+def _without_wall_clock(document: dict) -> dict:
+    return {k: v for k, v in document.items() if k != "solve_s"}  # the optimiser's own run time
