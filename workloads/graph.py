@@ -9,6 +9,7 @@ from typing import TypeVar, overload
 
 from workloads.errors import WorkloadError
 from workloads.layers import (
+    ELU,
     LOSSES,
     Add,
     AvgPool,
@@ -29,6 +30,7 @@ from workloads.layers import (
     ReLU6,
     Shape,
     Sigmoid,
+    Tanh,
 )
 
 _L = TypeVar("_L", bound=Layer)
@@ -265,6 +267,12 @@ class GraphBuilder:
 
     def sigmoid(self, x: str | None = None, name: str | None = None) -> str:
         return self._chain(Sigmoid(), x, name)
+
+    def tanh(self, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(Tanh(), x, name)
+
+    def elu(self, alpha: float = 1.0, x: str | None = None, name: str | None = None) -> str:
+        return self._chain(ELU(float(alpha)), x, name)
 
     def hard_sigmoid(
         self, alpha: float = 0.2, beta: float = 0.5, x: str | None = None, name: str | None = None

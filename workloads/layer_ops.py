@@ -33,7 +33,9 @@ from workloads.kernels.multiply import _mul_backward, _mul_forward
 from workloads.kernels.norm import _backward as _bn_backward
 from workloads.kernels.norm import _batch_stats, _frozen_backward, _invstd, _normalise
 from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
+from workloads.kernels.smooth import _elu_backward, _elu_forward, _tanh_backward, _tanh_forward
 from workloads.layers import (
+    ELU,
     MASK_KINDS,
     OUTPUT_KEEPING_KINDS,
     AvgPool,
@@ -161,6 +163,13 @@ def forward_op(
         return (lambda: _leaky_forward(x1, alpha, y1, m1)), 0
     if kind in ("sigmoid", "hard_sigmoid", "hard_swish"):
         return _gate_forward(node, x.reshape(-1), y.reshape(-1), saved), 0
+    if kind == "tanh":
+        x1, y1 = x.reshape(-1), y.reshape(-1)
+        return (lambda: _tanh_forward(x1, y1)), 0
+    if kind == "elu":
+        alpha64 = float(node.layer_as(ELU).alpha)
+        x1, y1 = x.reshape(-1), y.reshape(-1)
+        return (lambda: _elu_forward(x1, alpha64, y1)), 0
     if kind == "maxpool":
         window = _pool_geometry(node)
         return (lambda: _max_forward(x, *window, y, saved)), 0
@@ -293,6 +302,13 @@ def backward_op(
     elif kind == "sigmoid" and saved is not None:  # saved: the forward output
         g1, y1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
         calls.append(lambda: _sigmoid_backward(g1, y1, d1))
+    elif kind == "tanh" and saved is not None:  # saved: the forward output
+        g1, y1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
+        calls.append(lambda: _tanh_backward(g1, y1, d1))
+    elif kind == "elu" and saved is not None:  # saved: the forward output
+        g1, y1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
+        alpha = F32(node.layer_as(ELU).alpha)
+        calls.append(lambda: _elu_backward(g1, y1, alpha, d1))
     elif kind == "hard_sigmoid" and saved is not None:
         g1, m1, d1 = gy.reshape(-1), saved.reshape(-1), dx.reshape(-1)
         alpha = F32(node.layer_as(HardSigmoid).alpha)

@@ -234,6 +234,26 @@ class Sigmoid(Layer):
 
 
 @dataclass(frozen=True)
+class Tanh(Layer):
+    """``tanh(x)``; its backward reads its own output (``1 - y^2``)."""
+
+    kind = "tanh"
+
+
+@dataclass(frozen=True)
+class ELU(Layer):
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)`` (ONNX ``Elu``; its default ``alpha`` is 1); its
+    backward reads its own output (``y + alpha`` where ``y <= 0``), which needs ``alpha > 0``."""
+
+    alpha: float = 1.0
+    kind = "elu"
+
+    def __post_init__(self) -> None:
+        if not (isfinite(self.alpha) and self.alpha > 0):
+            raise ValueError(f"elu alpha must be finite and above 0, got {self.alpha!r}")
+
+
+@dataclass(frozen=True)
 class HardSigmoid(Layer):
     """``clip(alpha * x + beta, 0, 1)`` (ONNX ``HardSigmoid``: defaults 0.2 and 0.5; PyTorch writes 1/6)."""
 
@@ -371,7 +391,7 @@ ALIASING_KINDS = frozenset({"flatten", "dropout"})
 """Layers whose output is their input buffer (a view or a no-op)."""
 
 ELEMENTWISE_KINDS = frozenset(
-    {"relu", "relu6", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish", "batchnorm"}
+    {"relu", "relu6", "leaky_relu", "sigmoid", "tanh", "elu", "hard_sigmoid", "hard_swish", "batchnorm"}
 )
 """Single-input layers that can run in place when nothing else reads their input."""
 
@@ -381,5 +401,5 @@ MASK_KINDS = frozenset({"relu", "relu6", "leaky_relu", "hard_sigmoid"})
 INPUT_KEEPING_KINDS = frozenset({"hard_swish"})
 """Parameter-free layers whose backward reads their forward input."""
 
-OUTPUT_KEEPING_KINDS = frozenset({"sigmoid"})
+OUTPUT_KEEPING_KINDS = frozenset({"sigmoid", "tanh", "elu"})
 """Layers whose backward reads their forward output."""

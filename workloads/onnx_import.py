@@ -13,10 +13,11 @@ What maps to what (the per-op converters are in :mod:`workloads.onnx_ops`):
   -> ``dense``; an Add of a constant that is the only reader of a Conv/Gemm/MatMul output folds into the
   bias;
 - Relu -> ``relu``; Clip(0, 6) -> ``relu6`` (Clip(0, inf) -> ``relu``); LeakyRelu, Sigmoid,
-  HardSigmoid, HardSwish -> their layers (:mod:`workloads.onnx_activation_ops`); BatchNormalization ->
-  ``batchnorm`` (its epsilon moved into the variance so the executor's fixed epsilon gives the same
-  result); Add of two tensors -> ``add``; Mul of two tensors (same shape, or a feature map and a
-  ``(N, C, 1, 1)`` channel gate) -> ``mul``, and a 1x1 Conv of such a pooled tensor -> ``dense``;
+  Tanh, Elu, HardSigmoid, HardSwish -> their layers (:mod:`workloads.onnx_activation_ops`);
+  BatchNormalization -> ``batchnorm`` (its epsilon moved into the variance so the executor's fixed
+  epsilon gives the same result); Add of two tensors -> ``add``; Mul of two tensors (same shape, or a
+  feature map and a ``(N, C, 1, 1)`` channel gate) -> ``mul``, and a 1x1 Conv of such a pooled tensor
+  -> ``dense``;
   MaxPool, AveragePool (``count_include_pad`` either way), GlobalAveragePool and a ReduceMean over the
   spatial axes (keepdims 0 or 1) -> the pools; Flatten and Reshape to 2-D -> ``flatten``; Softmax at
   the output, Identity and Dropout are dropped; Transposes that cancel vanish;
@@ -54,7 +55,8 @@ OPS = {**PARAM_OPS, **LAYOUT_OPS, **ACTIVATION_OPS}
 
 SUPPORTED = (
     "tinyemu imports Conv (1-D or 2-D), Gemm, MatMul (constant weight), Relu, Clip(0, 6), LeakyRelu, "
-    "Sigmoid, HardSigmoid, HardSwish, BatchNormalization, Add, Mul (same shapes or a channel gate), "
+    "Sigmoid, Tanh, Elu, HardSigmoid, HardSwish, BatchNormalization, Add, "
+    "Mul (same shapes or a channel gate), "
     "MaxPool, AveragePool (1-D or 2-D), GlobalAveragePool, ReduceMean (over the spatial axes), Flatten, "
     "Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose (pairs that cancel), Constant "
     "and the quantisation ops QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul"

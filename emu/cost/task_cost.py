@@ -41,6 +41,8 @@ _ELEMENTWISE = frozenset(
         "relu6",
         "leaky_relu",
         "sigmoid",
+        "tanh",
+        "elu",
         "hard_sigmoid",
         "hard_swish",
         "add",

@@ -1,5 +1,6 @@
 """`tinyemu inspect`, `plan`, `run` and `train` on ONNX models with the everyday operators: a 1-D CNN
-(Conv1d, pools, ReduceMean), squeeze-excitation with HardSwish / HardSigmoid / Mul, SiLU and LeakyRelu."""
+(Conv1d, pools, ReduceMean, with ReLU, Tanh or Elu), squeeze-excitation with HardSwish / HardSigmoid / Mul,
+SiLU and LeakyRelu."""
 
 import json
 
@@ -11,10 +12,11 @@ pytest.importorskip("onnx")
 from tests.workloads.onnx_builder import har_model, se_model  # noqa: E402
 
 
-@pytest.fixture(params=["har", "se"])
+@pytest.fixture(params=["har", "har-tanh", "har-elu", "se"])
 def model(request, tmp_path):
-    if request.param == "har":
-        return har_model(tmp_path / "har.onnx", "mean", "AveragePool"), (1, 32, 3)
+    if request.param.startswith("har"):
+        activation = {"har": "Relu", "har-tanh": "Tanh", "har-elu": "Elu"}[request.param]
+        return har_model(tmp_path / "har.onnx", "mean", "AveragePool", activation), (1, 32, 3)
     return se_model(tmp_path / "se.onnx", silu=True), (8, 8, 3)
 
 
@@ -23,7 +25,7 @@ def test_inspect_plan_run_and_train(cli, model, tmp_path):
     doc = json.loads(cli("inspect", str(path), "--json").out)
     assert tuple(doc["input_shape"]) == shape
     kinds = {layer["kind"] for layer in doc["layers"]}
-    assert kinds & {"mul", "hard_swish", "sigmoid", "hard_sigmoid", "global_avg_pool"}
+    assert kinds & {"mul", "hard_swish", "sigmoid", "hard_sigmoid", "global_avg_pool", "tanh", "elu"}
     args = ("--device", "nrf52840", "--model", str(path))
     plan = cli("plan", *args, "--json")
     assert plan.code == 0, plan.err

@@ -9,7 +9,7 @@ from workloads.graph import GraphBuilder
 from workloads.plan import TrainingPlan
 from workloads.program import lower
 
-ELEMENTWISE = {"leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish", "mul"}
+ELEMENTWISE = {"leaky_relu", "sigmoid", "tanh", "elu", "hard_sigmoid", "hard_swish", "mul"}
 """The kinds under test whose work is element-wise (the activation class of the tables)."""
 
 
@@ -25,6 +25,8 @@ def _graph():
     g.flatten()
     g.dense(3)
     g.hard_sigmoid(1 / 6)
+    g.tanh()
+    g.elu(0.5)
     g.sigmoid()
     g.dense(3)
     return g.build()

@@ -58,6 +58,10 @@ def ref_forward(graph, weights, x):
             y = np.where(ins[0] > 0, ins[0], node.layer.alpha * ins[0])
         elif k == "sigmoid":
             y = 1.0 / (1.0 + np.exp(-ins[0]))
+        elif k == "tanh":
+            y = np.tanh(ins[0])
+        elif k == "elu":
+            y = np.where(ins[0] > 0, ins[0], node.layer.alpha * np.expm1(np.minimum(ins[0], 0.0)))
         elif k == "hard_sigmoid":
             y = np.clip(node.layer.alpha * ins[0] + node.layer.beta, 0.0, 1.0)
         elif k == "hard_swish":

@@ -76,8 +76,8 @@ def onnx_input(x: np.ndarray, one_d: bool = False) -> np.ndarray:
     return np.ascontiguousarray(nchw[:, :, 0, :]) if one_d else nchw
 
 
-def har_model(path, head="flatten", pool="MaxPool"):
-    """conv1d(k5, pad 2) -> relu -> pool(k2) -> depthwise conv1d(k3, stride 2) -> BN -> relu
+def har_model(path, head="flatten", pool="MaxPool", activation="Relu"):
+    """conv1d(k5, pad 2) -> relu -> pool(k2) -> depthwise conv1d(k3, stride 2) -> BN -> activation
     -> conv1d(k3, SAME) -> head (flatten, ReduceMean or GlobalAveragePool) -> gemm, on 3 x 32 inputs."""
     m = Model((3, 32), seed=2)
     m.conv(3, 8, (5,), "conv1", pads=[2, 2])
@@ -89,7 +89,7 @@ def har_model(path, head="flatten", pool="MaxPool"):
     stats.append(m.rng.uniform(0.5, 1.5, 8))
     bn = [m.const(f"bn_{k}", v.astype(np.float32)) for k, v in zip("sbmv", stats, strict=True)]
     m.op("BatchNormalization", [m.last, *bn], "bn")
-    m.op("Relu", name="relu2")
+    m.op(activation, name="act2")
     m.conv(8, 6, (3,), "conv3", auto_pad="SAME_UPPER")
     if head == "flatten":
         m.op("Flatten", name="flat", axis=1)

@@ -1,6 +1,6 @@
-"""ONNX activations with layers of their own (LeakyRelu, Sigmoid, HardSigmoid, HardSwish): imported files
-compute what onnxruntime computes, train with exact gradients, and keep what their backward needs in the
-memory plan."""
+"""ONNX activations with layers of their own (LeakyRelu, Sigmoid, Tanh, Elu, HardSigmoid, HardSwish):
+imported files compute what onnxruntime computes, train with exact gradients, and keep what their backward
+needs in the memory plan."""
 
 import numpy as np
 import pytest
@@ -45,8 +45,11 @@ ACTIVATIONS = [
     ("HardSigmoid", {"alpha": 1 / 6}, "hard_sigmoid"),  # PyTorch's nn.Hardsigmoid
     ("HardSigmoid", {}, "hard_sigmoid"),
     ("HardSwish", {}, "hard_swish"),
+    ("Tanh", {}, "tanh"),
+    ("Elu", {}, "elu"),
+    ("Elu", {"alpha": 0.3}, "elu"),
 ]
-TRAINED = [ACTIVATIONS[i] for i in (0, 2, 3, 5)]
+TRAINED = [ACTIVATIONS[i] for i in (0, 2, 3, 5, 6, 8)]
 
 
 @pytest.mark.parametrize("op,attrs,kind", ACTIVATIONS)
@@ -54,8 +57,8 @@ def test_forward_matches_onnxruntime(tmp_path, op, attrs, kind):
     path = _model(tmp_path / "m.onnx", op, **attrs)
     model = import_onnx(path)
     assert model.graph["act1"].kind == kind and model.graph["act2"].kind == kind
-    if op in ("LeakyRelu", "HardSigmoid"):
-        default = 0.01 if op == "LeakyRelu" else 0.2
+    if op in ("LeakyRelu", "HardSigmoid", "Elu"):
+        default = {"LeakyRelu": 0.01, "HardSigmoid": 0.2, "Elu": 1.0}[op]
         assert model.graph["act1"].layer.alpha == pytest.approx(attrs.get("alpha", default))
     x = (np.random.default_rng(1).standard_normal((3, 6, 6, 2)) * 2).astype(np.float32)
     ref = run_onnxruntime(path, onnx_input(x))
@@ -88,10 +91,16 @@ def test_leaky_relu_keeps_a_one_bit_mask_and_runs_in_place(tmp_path):
 
 @pytest.mark.parametrize(
     "op,attrs,kept",
-    [("HardSigmoid", {}, "mask:act1"), ("Sigmoid", {}, "act:conv"), ("HardSwish", {}, "act:conv")],
+    [
+        ("HardSigmoid", {}, "mask:act1"),
+        ("Sigmoid", {}, "act:conv"),
+        ("Tanh", {}, "act:conv"),
+        ("Elu", {}, "act:conv"),
+        ("HardSwish", {}, "act:conv"),
+    ],
 )
 def test_what_each_backward_keeps(tmp_path, op, attrs, kept):
-    """hard sigmoid: a 1-bit mask; sigmoid: its output (y (1 - y), written in place over the conv
+    """hard sigmoid: a 1-bit mask; sigmoid, tanh and ELU: their output (written in place over the conv
     output); hard swish: its input (the conv output, so it cannot run in place)."""
     graph = import_onnx(_model(tmp_path / "m.onnx", op, **attrs)).graph
     program = lower(graph, TrainingPlan(update="full", batch_size=4))
@@ -104,3 +113,11 @@ def test_what_each_backward_keeps(tmp_path, op, attrs, kept):
     start, end = program.lifetimes[kept]
     assert start < backward[0].index <= end
     assert ("act:act1" in program.tensors) == (op == "HardSwish")
+
+
+@pytest.mark.parametrize("alpha", [0.0, -1.0])
+def test_elu_with_a_slope_that_hides_the_sign_is_refused(tmp_path, alpha):
+    from workloads.errors import WorkloadError
+
+    with pytest.raises(WorkloadError, match="alpha"):
+        import_onnx(_model(tmp_path / "m.onnx", "Elu", alpha=alpha))

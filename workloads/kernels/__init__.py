@@ -49,6 +49,7 @@ from workloads.kernels.quant import (
     quantize_weight,
     sgd_update_int8,
 )
+from workloads.kernels.smooth import elu_backward, elu_forward, tanh_backward, tanh_forward
 
 __all__ = [
     "KernelInputError",
@@ -70,6 +71,8 @@ __all__ = [
     "dense_int8_forward",
     "dequantize_activation",
     "dequantize_weight",
+    "elu_backward",
+    "elu_forward",
     "flatten_backward",
     "flatten_forward",
     "global_avg_pool_backward",
@@ -100,4 +103,6 @@ __all__ = [
     "sigmoid_backward",
     "sigmoid_forward",
     "softmax_cross_entropy",
+    "tanh_backward",
+    "tanh_forward",
 ]
