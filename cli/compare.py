@@ -35,6 +35,15 @@ def compare(
             show_default=horizon_default(),
         ),
     ] = None,
+    objective: Annotated[
+        str | None,
+        typer.Option(
+            "--objective",
+            help="What the pick weighs: pareto (lifetime and accuracy together), lifetime, or accuracy "
+            "(pareto and accuracy train each plan, as --accuracy does).",
+            show_default="pareto with --accuracy, else lifetime",
+        ),
+    ] = None,
     epochs: Annotated[
         int | None,
         typer.Option(
@@ -52,7 +61,9 @@ def compare(
     horizon_s = None if horizon is None else parse_duration_s(horizon, "--horizon", "--horizon")
     chosen = flags.build()
     parsed = [parse_variant(text) for text in variants] if variants else None
-    result = run_comparison(chosen, parsed, accuracy=accuracy, horizon_s=horizon_s, epochs=epochs)
+    result = run_comparison(
+        chosen, parsed, accuracy=accuracy, horizon_s=horizon_s, epochs=epochs, objective=objective
+    )
     if json_output:
         print_json(result.to_dict())
     else:

@@ -221,6 +221,14 @@ class TrainingPlan:
             **extra,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingPlan:
+        """The plan a :meth:`to_dict` document describes (validated as any plan is)."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "source"}
+        if "recompute" in known:
+            known["recompute"] = tuple(known["recompute"])
+        return cls(**known)
+
     def with_changes(self, **changes: Any) -> TrainingPlan:
         """A copy with some fields changed (validated again)."""
         values = {k: getattr(self, k) for k in self.__dataclass_fields__}

@@ -27,9 +27,18 @@ def render_comparison(result: PlanComparison, out: Console) -> None:
         out.print("[bold red]no plan fits[/]: see tinyemu plan for what overflows and what would fit")
     elif result.best_by in ("accuracy", "mse"):
         pick = "most accurate" if result.best_by == "accuracy" else "lowest-error"
+        whole = all(p.end_cause == "horizon_reached" for p in result.fitting)
+        why = f"every plan that fits lives the whole {_life(best.lifetime_s)}" if whole else "as asked"
         out.print(
-            f"{pick} plan that fits: [bold]{best.label}[/] ({result.best_by} {best.score_after:.3f}; "
-            f"every plan that fits lives the whole {_life(best.lifetime_s)})"
+            f"{pick} plan that fits: [bold]{best.label}[/] ({result.best_by} {best.score_after:.3f}; {why})"
+        )
+    elif result.best_by == "pareto":
+        metric = best.metric
+        front = ", ".join(p.label for p in result.pareto)
+        out.print(
+            f"Pareto choice of lifetime and {metric}: [bold]{best.label}[/] ({_life(best.lifetime_s)}, "
+            f"{metric} {best.score_after:.3f}; the smallest worst shortfall against the longest life and the "
+            f"best {metric}; the front: {front}; --objective lifetime or {metric} picks by one)"
         )
     else:
         ties = sum(1 for p in result.fitting if p.lifetime_s == best.lifetime_s)

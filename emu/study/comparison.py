@@ -68,19 +68,50 @@ class ComparedPlan:
             f"{self.metric}_after": self.score_after,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ComparedPlan:
+        """The row a :meth:`to_dict` document describes."""
+        metric = next(k[: -len("_before")] for k in data if k.endswith("_before"))
+        return cls(
+            label=data["label"],
+            plan=TrainingPlan.from_dict(data["plan"]),
+            feasible=data["feasible"],
+            peak_sram_bytes=data["peak_sram_bytes"],
+            flash_used_bytes=data["flash_used_bytes"],
+            step_time_s=data["step_time_s"],
+            step_energy_j=data["step_energy_j"],
+            session_energy_j=data["session_energy_j"],
+            lifetime_s=data["lifetime_s"],
+            end_cause=data["end_cause"],
+            life_energy_j=data["life_energy_j"],
+            score_before=data[f"{metric}_before"],
+            score_after=data[f"{metric}_after"],
+            metric=metric,
+        )
+
 
 DOES_NOT_FIT = "does_not_fit"
 """The ``end_cause`` of a plan that does not fit: it has no lifetime."""
 
+OBJECTIVES = ("pareto", "lifetime", "accuracy")
+"""What the pick weighs: ``pareto`` (lifetime and the training metric together, see
+:attr:`PlanComparison.best`), ``lifetime`` alone, or ``accuracy`` (the training metric: accuracy, or mse
+for a regressor) alone."""
+
 
 @dataclass(frozen=True)
 class PlanComparison:
-    """The variants in the order given, which fitting variant lives longest, and which answers best."""
+    """The variants in the order given, which fitting variant lives longest, and which answers best.
+
+    ``objective`` is what :attr:`best` weighs (one of :data:`OBJECTIVES`); None weighs lifetime and the
+    training metric together when every fitting variant was trained, else lifetime alone.
+    """
 
     scenario: str
     device: str
     model: str
     plans: tuple[ComparedPlan, ...]
+    objective: str | None = None
 
     @property
     def fitting(self) -> tuple[ComparedPlan, ...]:
@@ -94,26 +125,56 @@ class PlanComparison:
         return max(self.fitting, key=_life_key) if self.fitting else None
 
     @property
-    def best_by(self) -> str | None:
-        """What :attr:`best` is ranked by: the training metric (``"accuracy"``, or ``"mse"`` for a
-        regressor) when every fitting variant was trained and all live the whole horizon (lifetime cannot
-        tell them apart), else ``"lifetime"``; None if none fits."""
+    def trained(self) -> bool:
+        """Whether every fitting variant has a training score (and some variant fits)."""
+        return bool(self.fitting) and all(p.score_after is not None for p in self.fitting)
+
+    @property
+    def pareto(self) -> tuple[ComparedPlan, ...]:
+        """The fitting variants that no other fitting variant beats on lifetime and the training metric
+        together (at least as good on both, better on one); on lifetime alone when not all were trained."""
         fitting = self.fitting
-        if not fitting:
+        keys = {id(p): self._objectives(p) for p in fitting}
+        return tuple(p for p in fitting if not any(_dominates(keys[id(q)], keys[id(p)]) for q in fitting))
+
+    @property
+    def best_by(self) -> str | None:
+        """What :attr:`best` is ranked by: ``"lifetime"``; the training metric (``"accuracy"``, or ``"mse"``
+        for a regressor) when asked, or when weighing both and every fitting variant lives the whole
+        horizon (lifetime cannot tell them apart); else ``"pareto"``. None if none fits."""
+        if not self.fitting:
             return None
-        trained = all(p.score_after is not None for p in fitting)
-        whole_horizon = all(p.end_cause == "horizon_reached" for p in fitting)
-        return fitting[0].metric if trained and whole_horizon else "lifetime"
+        objective = self.objective or ("pareto" if self.trained else "lifetime")
+        if objective == "lifetime" or not self.trained:
+            return "lifetime"
+        whole_horizon = all(p.end_cause == "horizon_reached" for p in self.fitting)
+        return self.fitting[0].metric if objective == "accuracy" or whole_horizon else "pareto"
 
     @property
     def best(self) -> ComparedPlan | None:
-        """The pick: by :attr:`best_by`, the best-scoring variant (highest accuracy, lowest mse; ties: the
-        longer-living, then the least energy) or the longest-living variant; None if none fits."""
+        """The pick, by :attr:`best_by`: the longest-living variant; the best-scoring one (highest accuracy,
+        lowest mse; ties: the longer-living, then the least energy); or, weighing both, the variant of the
+        :attr:`pareto` front whose larger shortfall against the best of each (lifetime over the longest,
+        score over the best score) is smallest. None if none fits."""
         by = self.best_by
         if by is None or by == "lifetime":
             return self.longest_living
-        sign = -1.0 if by == "mse" else 1.0
-        return max(self.fitting, key=lambda p: (sign * (p.score_after or 0.0), *_life_key(p)))
+        if by != "pareto":
+            return max(self.fitting, key=lambda p: (self._objectives(p)[1], *_life_key(p)))
+        longest = max(p.lifetime_s or 0.0 for p in self.fitting)
+        top = max(self._objectives(p)[1] for p in self.fitting)
+
+        def worst_shortfall(p: ComparedPlan) -> float:
+            life, score = self._objectives(p)
+            return max(_shortfall(life, longest), _shortfall(score, top))
+
+        return min(self.pareto, key=lambda p: (worst_shortfall(p), *(-v for v in _life_key(p))))
+
+    def _objectives(self, p: ComparedPlan) -> tuple[float, float]:
+        """(lifetime, score), both higher-is-better (mse negated); score 0 when not all were trained."""
+        if not self.trained or p.score_after is None:
+            return (p.lifetime_s or 0.0, 0.0)
+        return (p.lifetime_s or 0.0, -p.score_after if p.metric == "mse" else p.score_after)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``tinyemu compare --json`` document."""
@@ -126,11 +187,31 @@ class PlanComparison:
             "longest_living": longest.label if longest else None,
             "best": best.label if best else None,
             "best_by": self.best_by,
+            "pareto": [p.label for p in self.pareto],
+            "objective": self.objective,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PlanComparison:
+        """The comparison a :meth:`to_dict` document describes (the picks are derived again)."""
+        plans = tuple(ComparedPlan.from_dict(p) for p in data["plans"])
+        return cls(data["scenario"], data["device"], data["model"], plans, data.get("objective"))
 
 
 def _life_key(p: ComparedPlan) -> tuple[float, float]:
     return (p.lifetime_s or 0.0, -(p.life_energy_j or 0.0))
+
+
+def _dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] >= b[0] and a[1] >= b[1] and a != b
+
+
+def _shortfall(value: float, best: float) -> float:
+    """How far ``value`` falls short of ``best`` (higher is better): relative where ``best`` is positive
+    (a lifetime, an accuracy), absolute where it is not (a negated mse: 0.02 against 0.01 is 1.0 short)."""
+    if best > 0:
+        return (best - value) / best
+    return (best - value) / abs(best) if best < 0 else best - value
 
 
 def parse_variant(text: str, source: str = "--variant") -> dict[str, Any]:
@@ -168,6 +249,7 @@ def compare(
     accuracy: bool = False,
     horizon_s: float | str | None = None,
     epochs: int | None = None,
+    objective: str | None = None,
 ) -> PlanComparison:
     """Run ``scenario`` once per plan variant (plan fields to change, as a mapping or as ``--variant``
     text such as ``"update=bias,precision=int8"`` or ``"last:2"``); default: its own plan, then the update
@@ -176,7 +258,13 @@ def compare(
     ``accuracy`` also trains each variant that fits on data (:func:`emu.train`, the scenario's ``[train]``
     section; the model must fit the dataset), which takes seconds per variant rather than milliseconds.
     A variant that does not fit gets neither a lifetime nor an accuracy (see :class:`ComparedPlan`).
+
+    ``objective`` is what the pick weighs (:data:`OBJECTIVES`); ``"accuracy"`` and ``"pareto"`` train each
+    variant, as ``accuracy`` does. None: both when training, else lifetime.
     """
+    if objective is not None and objective not in OBJECTIVES:
+        raise ScenarioError("objective", "objective", objective, f"one of {', '.join(OBJECTIVES)}")
+    accuracy = accuracy or objective in ("accuracy", "pareto")
     from emu.deploy.life import lifetime
     from emu.sim.simulation import simulate
 
@@ -225,4 +313,4 @@ def compare(
     metrics = [r.metric for r in rows if r.score_after is not None]
     if metrics:  # one metric for every row, so the JSON keys agree (a plan that does not fit has None)
         rows = [replace(r, metric=metrics[0]) for r in rows]
-    return PlanComparison(scenario.name, scenario.device.name, scenario.model.name, tuple(rows))
+    return PlanComparison(scenario.name, scenario.device.name, scenario.model.name, tuple(rows), objective)

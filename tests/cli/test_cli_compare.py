@@ -56,3 +56,54 @@ def test_a_plan_that_does_not_fit_shows_no_lifetime_and_sram_has_a_unit(cli):
     assert result.code == 1, result.err
     assert "does not fit" in result.out and "no plan fits" in result.out
     assert "SRAM: peak, in KiB" in result.out
+
+
+def test_objective_lifetime_picks_the_longest_living_and_says_so_in_json(cli):
+    result = cli(
+        "compare", "-s", "examples/kws_coin_cell.toml", "--horizon", "90d", "--objective", "lifetime"
+    )
+    assert result.code == 0, result.err
+    assert "longest-living plan that fits" in result.out
+    doc = json.loads(
+        cli(
+            "compare",
+            "-s",
+            "examples/kws_coin_cell.toml",
+            "--horizon",
+            "90d",
+            "--objective",
+            "lifetime",
+            "--json",
+        ).out
+    )
+    assert doc["objective"] == "lifetime" and doc["best_by"] == "lifetime"
+    assert doc["best"] == doc["longest_living"] and doc["best"] in doc["pareto"]
+
+
+def test_an_unknown_objective_is_a_one_line_error(cli):
+    from tests.cli.cli_checks import one_line_error
+
+    result = cli("compare", "-s", "examples/kws_coin_cell.toml", "--objective", "cheapest")
+    assert result.code == 2
+    one_line_error(result, "objective", "cheapest")
+
+
+def test_the_pareto_pick_names_the_front_and_how_to_pick_by_one_objective():
+    from io import StringIO
+
+    from rich.console import Console
+
+    import emu
+    from cli.render.compare import render_comparison
+    from emu.study.comparison import ComparedPlan, PlanComparison
+
+    plan = emu.Scenario.from_toml("examples/kws_coin_cell.toml").plan
+    rows = tuple(
+        ComparedPlan(label, plan, True, 1, 1, 1.0, 1.0, 1.0, life_s, "battery_cutoff", 1.0, 0.1, score)
+        for label, life_s, score in (("bias", 8.64e6, 0.5), ("last:2", 7.8e6, 0.88), ("full", 4.3e6, 0.9))
+    )
+    out = StringIO()
+    render_comparison(PlanComparison("s", "d", "m", rows), Console(file=out, width=200))
+    text = " ".join(out.getvalue().split())  # as read, whatever the wrapping
+    assert "Pareto choice of lifetime and accuracy: last:2" in text
+    assert "the front: bias, last:2, full" in text and "--objective lifetime or accuracy" in text

@@ -1,6 +1,8 @@
-"""emu.compare picks by what was asked: accuracy when every plan lives the whole horizon; a plan that
-does not fit gets no lifetime."""
+"""emu.compare picks by what was asked: accuracy when every plan lives the whole horizon, the Pareto choice
+of lifetime and accuracy when they differ, or the one objective asked for; a plan that does not fit gets no
+lifetime."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,10 +32,57 @@ def test_when_every_plan_lives_the_horizon_the_most_accurate_wins(plan):
     assert result.to_dict()["best"] == "full" and result.to_dict()["best_by"] == "accuracy"
 
 
-def test_when_a_plan_dies_first_lifetime_decides(plan):
+def test_when_lifetimes_differ_the_pareto_choice_weighs_both(plan):
+    # last:1 is 27 % short of the best accuracy; full lives half as long (50 % short): last:1
     rows = (row(plan, "last:1", 100, 1.0, 0.658), row(plan, "full", 50, 3.0, 0.903, "battery_cutoff"))
     result = PlanComparison("s", "d", "m", rows)
-    assert result.best_by == "lifetime" and result.best.label == "last:1"
+    assert result.best_by == "pareto" and result.best.label == "last:1"
+    assert [p.label for p in result.pareto] == ["last:1", "full"]
+
+
+def test_the_pareto_choice_is_the_balanced_plan_of_the_front(plan):
+    rows = (
+        row(plan, "bias", 100, 1.0, 0.50),
+        row(plan, "last:2", 90, 2.0, 0.88, "battery_cutoff"),
+        row(plan, "worse", 80, 2.0, 0.80, "battery_cutoff"),  # last:2 lives longer and scores higher
+        row(plan, "full", 50, 3.0, 0.90, "battery_cutoff"),
+    )
+    result = PlanComparison("s", "d", "m", rows)
+    assert [p.label for p in result.pareto] == ["bias", "last:2", "full"]
+    assert result.best_by == "pareto" and result.best.label == "last:2"
+    assert result.to_dict()["pareto"] == ["bias", "last:2", "full"]
+    by_life = PlanComparison("s", "d", "m", rows, objective="lifetime")
+    assert by_life.best_by == "lifetime" and by_life.best.label == "bias"
+    by_score = PlanComparison("s", "d", "m", rows, objective="accuracy")
+    assert by_score.best_by == "accuracy" and by_score.best.label == "full"
+
+
+def test_a_regressor_is_picked_by_its_lowest_error(plan):
+    def mse_row(label, life, mse):
+        return replace(row(plan, label, life, 1.0, mse, "battery_cutoff"), metric="mse")
+
+    rows = (mse_row("a", 100, 0.040), mse_row("b", 95, 0.011), mse_row("c", 40, 0.010))
+    result = PlanComparison("s", "d", "m", rows)
+    assert [p.label for p in result.pareto] == ["a", "b", "c"]
+    assert result.best.label == "b"  # 5 % short on lifetime, 10 % on error; a is 3x the error, c 60 % short
+    assert PlanComparison("s", "d", "m", rows, objective="accuracy").best.label == "c"
+
+
+def test_a_comparison_reads_back_from_its_document(plan):
+    import json
+
+    rows = (
+        row(plan, "bias", 100, 1.0, 0.5),
+        row(plan, "full", None, None, None, DOES_NOT_FIT, feasible=False),
+    )
+    result = PlanComparison("s", "d", "m", rows, objective="lifetime")
+    again = PlanComparison.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again == result and again.to_dict() == result.to_dict()
+
+
+def test_an_unknown_objective_is_refused():
+    with pytest.raises(emu.ScenarioError, match="objective"):
+        compare(emu.Scenario.from_toml(EXAMPLES / "kws_coin_cell.toml"), objective="cheapest")
 
 
 def test_without_accuracy_lifetime_decides(plan):
