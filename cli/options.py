@@ -108,6 +108,15 @@ SetOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+ShowScenarioOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--show-scenario",
+        help="Print the scenario this command would run, every default filled in, as TOML (a scenario "
+        "file: redirect it to one), and stop.",
+        show_default=False,
+    ),
+]
 
 
 def build_scenario(
@@ -164,6 +173,7 @@ FLAG_OPTIONS: dict[str, Any] = {
     "precision": PrecisionOpt,
     "reorder": ReorderOpt,
     "assignments": SetOpt,
+    "show_scenario": ShowScenarioOpt,
 }
 """The scenario flags every scenario command takes, in help order."""
 
@@ -181,10 +191,14 @@ class ScenarioFlags:
     precision: str | None = None
     reorder: bool | None = None
     assignments: list[str] | None = None
+    show_scenario: bool | None = None
 
     def build(self, extra: dict[str, dict[str, Any]] | None = None) -> Scenario:
-        """The scenario: the file (if any), then the flags, then ``extra`` section values, then ``--set``."""
-        return build_scenario(
+        """The scenario: the file (if any), then the flags, then ``extra`` section values, then ``--set``.
+
+        With ``--show-scenario`` it prints that scenario as TOML and ends the command (exit code 0).
+        """
+        scenario = build_scenario(
             self.scenario,
             self.device,
             self.model,
@@ -196,6 +210,12 @@ class ScenarioFlags:
             self.assignments,
             extra,
         )
+        if self.show_scenario:
+            from emu.scenario.effective import effective_toml
+
+            typer.echo(effective_toml(scenario), nl=False)
+            raise typer.Exit(0)
+        return scenario
 
 
 def with_scenario_flags(command: Callable[..., Any]) -> Callable[..., Any]:

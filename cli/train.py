@@ -70,22 +70,16 @@ def train(
     json_output: JsonOpt = False,
 ) -> None:
     """Pretrain (or load weights), fine-tune with the plan on the device's data, report accuracy and MACs."""
-    chosen = flags.build()
-    settings = TrainSettings.from_scenario(
-        chosen, dataset=dataset, epochs=epochs, seed=seed, pretrain_epochs=pretrain_epochs
-    )
+    numbers = {"epochs": epochs, "seed": seed, "pretrain_epochs": pretrain_epochs, "samples": samples}
+    chosen = flags.build(extra={"train": {"shift": shift, **numbers}})  # paths stay relative to here
+    settings = TrainSettings.from_scenario(chosen, dataset=dataset)
     total = (0 if weights or chosen.weights else settings.pretrain_epochs) + settings.epochs
     with epoch_progress(total) as progress:  # stderr, and only on a terminal: --json stays clean
         result = emu.train(
             chosen,
             dataset=dataset,
-            epochs=epochs,
-            seed=seed,
-            samples=samples,
-            pretrain_epochs=pretrain_epochs,
             weights=str(weights) if weights else None,
             weights_out=str(save_weights) if save_weights else None,
-            shift=shift,
             progress=progress,
         )
     if json_output:

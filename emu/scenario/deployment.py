@@ -50,7 +50,7 @@ DEPLOYMENT_KEYS = (
 
 DEFAULT_HORIZON_S = 10 * YEAR_S
 MAX_HORIZON_S = 100 * YEAR_S
-_UNITS_S = {"s": 1.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0, "y": YEAR_S}
+UNITS_S = {"s": 1.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0, "y": YEAR_S}
 _DURATION = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,15})?|\.\d{1,15})\s*([shdwy])\s*$")
 
 
@@ -68,7 +68,7 @@ def parse_duration_s(text: Any, source: str = "horizon", field: str = "horizon")
         match = _DURATION.match(str(text))
         if not match:
             raise ScenarioError(source, field, text, allowed)
-        value = float(match.group(1)) * _UNITS_S[match.group(2)]
+        value = float(match.group(1)) * UNITS_S[match.group(2)]
     if not math.isfinite(value) or value <= 0:
         raise ScenarioError(source, field, text, allowed)
     if value > MAX_HORIZON_S:

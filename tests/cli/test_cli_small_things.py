@@ -36,3 +36,35 @@ def test_did_you_mean_offers_a_real_policy_never_the_placeholder(update, meant):
 def test_the_placeholder_itself_is_not_a_policy():
     with pytest.raises(WorkloadError, match="plan.update"):
         TrainingPlan(update="last:K")
+
+
+def test_show_scenario_prints_what_would_run_and_stops(cli, tmp_path):
+    import tomllib
+
+    import emu
+
+    result = cli("run", "--device", "nrf52840", "--model", "mlperf-dscnn", "--batch", "4", "--show-scenario")
+    assert result.code == 0, result.err
+    document = tomllib.loads(result.out)
+    assert document["plan"]["batch_size"] == 4 and document["device"]["name"] == "nrf52840"
+    assert "# sleep_state: unset, so the device's first sleep state" in result.out
+    assert "By phase" not in result.out  # nothing ran
+    saved = tmp_path / "mine.toml"
+    saved.write_text(result.out)
+    again = cli("plan", "--scenario", str(saved), "--json")
+    direct = cli("plan", "--device", "nrf52840", "--model", "mlperf-dscnn", "--batch", "4", "--json")
+    assert again.code == direct.code and again.code in (0, 1), again.err
+    import json
+
+    ours, theirs = json.loads(again.out), json.loads(direct.out)
+    assert ours["peak_sram_bytes"] == theirs["peak_sram_bytes"] and ours["plan"] == theirs["plan"]
+    assert ours["verdict"] == theirs["verdict"]
+    assert emu.Scenario.from_toml(saved).deployment.horizon_s == 10 * 365.25 * 86400
+
+
+def test_show_scenario_includes_the_command_own_options(cli):
+    import tomllib
+
+    result = cli("train", "-s", "examples/digits_personalise.toml", "--epochs", "2", "--show-scenario")
+    assert result.code == 0, result.err
+    assert tomllib.loads(result.out)["train"]["epochs"] == 2
