@@ -18,6 +18,8 @@ What maps to what (the per-op converters are in :mod:`workloads.onnx_ops`):
   epsilon gives the same result); Add of two tensors -> ``add``; Mul of two tensors (same shape, or a
   feature map and a ``(N, C, 1, 1)`` channel gate) -> ``mul``, and a 1x1 Conv of such a pooled tensor
   -> ``dense``;
+  Concat along axis 1 (the channels of NCHW, tinyemu's last axis; the features of a 2-D tensor) ->
+  ``concat``;
   MaxPool, AveragePool (``count_include_pad`` either way), GlobalAveragePool and a ReduceMean over the
   spatial axes (keepdims 0 or 1) -> the pools; Flatten and Reshape to 2-D -> ``flatten``; Softmax at
   the output, Identity and Dropout are dropped; Transposes that cancel vanish;
@@ -56,7 +58,7 @@ OPS = {**PARAM_OPS, **LAYOUT_OPS, **ACTIVATION_OPS}
 SUPPORTED = (
     "tinyemu imports Conv (1-D or 2-D), Gemm, MatMul (constant weight), Relu, Clip(0, 6), LeakyRelu, "
     "Sigmoid, Tanh, Elu, HardSigmoid, HardSwish, BatchNormalization, Add, "
-    "Mul (same shapes or a channel gate), "
+    "Mul (same shapes or a channel gate), Concat (axis 1: channels, or features of 2-D tensors), "
     "MaxPool, AveragePool (1-D or 2-D), GlobalAveragePool, ReduceMean (over the spatial axes), Flatten, "
     "Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose (pairs that cancel), Constant "
     "and the quantisation ops QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul"

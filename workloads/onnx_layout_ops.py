@@ -1,4 +1,4 @@
-"""ONNX operators without parameters: activations, pools, layout changes, dropped ops, Q/DQ markers.
+"""ONNX operators without parameters: activations, pools, concat, layout changes, dropped ops, Q/DQ markers.
 
 A Flatten (or Reshape to 2-D) of a feature map lists ONNX values in (C, H, W) order and tinyemu's in
 (H, W, C) order: the resulting :class:`~workloads.onnx_convert.Value` carries the permutation, which the
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from workloads.layers import AvgPool, Flatten, GlobalAvgPool, MaxPool, ReLU, ReLU6
+from workloads.layers import AvgPool, Concat, Flatten, GlobalAvgPool, MaxPool, ReLU, ReLU6
 from workloads.onnx_convert import NCHW, Converter, Value, attributes, node_label
 from workloads.onnx_quant import QuantParams, dequantize, quantize
 
@@ -170,6 +170,40 @@ def transpose(cv: Converter, node: Any) -> None:
     raise cv.fail(node, "perm", perm, "a permutation of the C, H, W axes that a later Transpose undoes")
 
 
+def concat(cv: Converter, node: Any) -> None:
+    """Concat along ONNX axis 1: the channels of NCHW feature maps (or NCL sequences), tinyemu's last
+    axis, or the features of ``(N, F)`` vectors; a flattened input's element order carries over."""
+    vs = [cv.act(node, i) for i in range(len(node.input))]
+    if len(vs) == 1:
+        cv.through(node, vs[0])
+        return
+    first = vs[0]
+    maps = len(first.shape) == 3
+    rank = first.spatial + 2 if maps or first.squeezed else 2
+    axis = attributes(node).get("axis")
+    if axis not in (1, 1 - rank):
+        what = "feature maps (N, C, H, W)" if rank == 4 else "sequences (N, C, L)" if maps else "vectors"
+        raise cv.fail(node, "axis", axis, f"1 (or {1 - rank}): the channel axis of {what}")
+    for v in vs:
+        if maps:
+            cv.feature_map(node, v)
+        if (len(v.shape), v.squeezed, v.spatial) != (len(first.shape), first.squeezed, first.spatial):
+            shapes = [w.shape for w in vs]
+            raise cv.fail(node, "input shapes", shapes, "tensors of one rank and layout")
+    name = cv.emit(node, Concat(len(vs)), tuple(vs))
+    order = None
+    if any(v.order is not None for v in vs):
+        starts = np.cumsum([0] + [v.shape[0] for v in vs[:-1]])
+        order = np.concatenate(
+            [
+                (np.arange(v.shape[0]) if v.order is None else v.order) + s
+                for v, s in zip(vs, starts, strict=True)
+            ]
+        )
+    shape = cv.drafts[name].shape
+    cv.values[node.output[0]] = Value(name, shape, first.axes, order, first.squeezed, spatial=first.spatial)
+
+
 def softmax(cv: Converter, node: Any) -> None:
     v = cv.vector(node, cv.act(node, 0))
     axis = attributes(node).get("axis", -1)
@@ -262,6 +296,7 @@ LAYOUT_OPS: dict[str, Callable[[Converter, Any], None]] = {
     "Flatten": flatten,
     "Reshape": reshape,
     "Transpose": transpose,
+    "Concat": concat,
     "Softmax": softmax,
     "Identity": identity,
     "Dropout": identity,
