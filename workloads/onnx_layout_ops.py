@@ -58,8 +58,12 @@ def clip(cv: Converter, node: Any) -> None:
     activation(cv, node, _CLIPS[bounds]())
 
 
+NONNEGATIVE_KINDS = ("relu", "relu6", "sigmoid", "hard_sigmoid")
+"""Layers whose outputs are >= 0: a zero Pad before a max pool of them changes no window's maximum."""
+
+
 def _pool(cv: Converter, node: Any, kind: type) -> None:
-    x = cv.feature_map(node, cv.act(node, 0))
+    x = cv.feature_map(node, cv.act(node, 0, padded=True))
     if any(cv.uses[o] for o in node.output[1:] if o):
         raise cv.fail(node, "outputs", list(node.output), "one output (no Indices)")
     if len(attributes(node).get("kernel_shape", [])) != x.spatial:
@@ -69,10 +73,40 @@ def _pool(cv: Converter, node: Any, kind: type) -> None:
     pool = tuple(a["kernel_shape"])
     padding, strides = cv.window(node, x, pool, a)
     layer = kind(pool, strides, padding)
-    if kind is AvgPool and a.get("count_include_pad", 0) and padding != "valid":
+    include_pad = bool(a.get("count_include_pad", 0))
+    if x.pad is not None:
+        include_pad = _fold_pad(cv, node, x, kind, pool, a, padding)
+    if kind is AvgPool and include_pad and padding != "valid":
         layer = AvgPool(pool, strides, padding, count_include_pad=True)  # PyTorch's default
     name = cv.emit(node, layer, (x,))
     cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW, spatial=x.spatial)
+
+
+def _fold_pad(cv: Converter, node: Any, x: Value, kind: type, pool: tuple, a: dict, padding: Any) -> bool:
+    """Check that the zeros of the Pad before this pool fold exactly (``padding``: both together); returns
+    ``count_include_pad``."""
+    total = padding if isinstance(padding, tuple) else (0, 0, 0, 0)
+    if kind is AvgPool:  # the Pad's zeros count in every window's mean: all padding must count
+        own, _ = cv.window(node, x, (pool[0], pool[1]), a, include_pad=False)
+        if own != "valid" and any(own) and not a.get("count_include_pad", 0):
+            raise cv.fail(
+                node,
+                "pads",
+                list(own),
+                f"none of its own, or count_include_pad=1, after the zero Pad {x.pad_node!r}",
+            )
+        return True
+    draft = cv.drafts.get(x.node)
+    narrow = max(total[:2]) < pool[0] and max(total[2:]) < pool[1]  # every window holds an input value
+    if draft is None or draft.layer.kind not in NONNEGATIVE_KINDS or not narrow:
+        raise cv.fail(
+            node,
+            "input",
+            f"the output of Pad {x.pad_node!r}",
+            "a zero Pad before a MaxPool only of outputs >= 0 (Relu, Clip(0, 6), Sigmoid, HardSigmoid) "
+            "and with fewer zeros per side than the window",
+        )
+    return False
 
 
 def maxpool(cv: Converter, node: Any) -> None:
