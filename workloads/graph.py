@@ -14,6 +14,7 @@ from workloads.layers import (
     Add,
     AvgPool,
     BatchNorm,
+    Concat,
     Conv2d,
     Dense,
     Dropout,
@@ -317,6 +318,12 @@ class GraphBuilder:
     def mul(self, x: str, s: str, name: str | None = None) -> str:
         """``x * s``; ``s`` of ``x``'s shape or a ``(C,)`` channel gate."""
         return self.add_layer(Mul(), (x, s), name)
+
+    def concat(self, *xs: str, name: str | None = None) -> str:
+        """``xs`` (at least 2) joined along the last axis (channels, or features of a vector)."""
+        if len(xs) < 2:
+            raise WorkloadError(self.name, f"{name or 'concat'}.inputs", xs, "at least 2 inputs")
+        return self.add_layer(Concat(len(xs)), tuple(xs), name)
 
     def _shape(self, x: str | None) -> Shape:
         target = x or self.last

@@ -17,6 +17,7 @@ import numpy as np
 
 from workloads.graph import Node
 from workloads.kernels.activation import _clamp_forward, _leaky_forward, _leaky_mask_backward, _mask_backward
+from workloads.kernels.concat import _concat_backward, _concat_forward
 from workloads.kernels.conv import _backward_im2col, _forward_im2col
 from workloads.kernels.depthwise import _depthwise_backward, _depthwise_forward
 from workloads.kernels.elementwise import _add
@@ -186,6 +187,8 @@ def forward_op(
         a3, b3 = _mul_views(x, ins[1])
         y3 = y.reshape(a3.shape)
         return (lambda: _mul_forward(a3, b3, y3)), 0
+    if kind == "concat":
+        return _concat_call(ins, y), 0
     raise ValueError(f"no forward kernel for layer kind {kind!r}")  # flatten/dropout are views
 
 
@@ -198,6 +201,23 @@ def _gate_forward(node: Node, x1: np.ndarray, y1: np.ndarray, saved: np.ndarray 
     alpha, beta = F32(layer.alpha), F32(layer.beta)
     m1 = NO_MASK if saved is None else saved.reshape(-1)
     return lambda: _hard_sigmoid_forward(x1, alpha, beta, y1, m1)
+
+
+def _concat_call(ins: list[np.ndarray], y: np.ndarray) -> Call:
+    y2 = y.reshape(-1, y.shape[-1])
+    parts = [(a.reshape(-1, a.shape[-1]), offset) for a, offset in zip(ins, _offsets(ins), strict=True)]
+
+    def run() -> None:
+        for x2, offset in parts:
+            _concat_forward(x2, offset, y2)
+
+    return run
+
+
+def _offsets(arrays: list[np.ndarray]) -> list[int]:
+    """Where each array starts along the last axis of their concatenation."""
+    sizes = [a.shape[-1] for a in arrays]
+    return [sum(sizes[:i]) for i in range(len(sizes))]
 
 
 def _mul_views(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -282,6 +302,14 @@ def backward_op(
         db3 = dxs[1].reshape(b3.shape) if dxs[1] is not None else np.zeros((0, 0, 0), F32)
         g3 = gy.reshape(a3.shape)
         calls.append(lambda: _mul_backward(g3, a3, b3, need_a, need_b, da3, db3))
+        return calls, 0, 0
+    if kind == "concat":  # each input's gradient: its slice of the output gradient
+        gy2 = gy.reshape(-1, gy.shape[-1])
+        offset = 0
+        for target, shape in zip(dxs, node.input_shapes, strict=True):
+            if target is not None:
+                calls.append(partial(_concat_backward, gy2, offset, target.reshape(-1, shape[-1])))
+            offset += shape[-1]
         return calls, 0, 0
     if kind in ("flatten", "dropout", "add"):
         for target in dxs:

@@ -314,6 +314,27 @@ class Mul(Layer):
 
 
 @dataclass(frozen=True)
+class Concat(Layer):
+    """``arity`` inputs joined along the last axis (channels of a feature map, features of a vector); the
+    other axes must agree. The output is a new tensor; the backward splits its gradient and keeps nothing.
+    """
+
+    arity: int = 2
+    kind = "concat"
+
+    def __post_init__(self) -> None:
+        if self.arity < 2:
+            raise ValueError(f"concat joins at least 2 inputs, got {self.arity!r}")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        lead = inputs[0][:-1]
+        if any(len(s) != len(inputs[0]) or s[:-1] != lead for s in inputs):
+            shapes = ", ".join(map(str, inputs))
+            raise ValueError(f"concat needs inputs equal in all but the last axis, got {shapes}")
+        return (*lead, sum(s[-1] for s in inputs))
+
+
+@dataclass(frozen=True)
 class _Pool(Layer):
     pool: tuple[int, int] = (2, 2)
     stride: tuple[int, int] | None = None

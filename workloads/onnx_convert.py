@@ -60,7 +60,9 @@ class Value:
     ``(N, C, 1, 1)``. ``quant``: (scale, int8 zero point) when the tensor is quantised. ``exclusive``: no
     other ONNX node reads the producing layer's output, so a fold into that layer is exact. ``spatial``:
     the number of ONNX spatial axes: 1 for a sequence ``(N, C, L)`` (and its ``(N, C, 1)`` pool), which
-    tinyemu holds as a ``(1, L, C)`` feature map so that 2-D kernels and costs apply (H = 1).
+    tinyemu holds as a ``(1, L, C)`` feature map so that 2-D kernels and costs apply (H = 1). ``pad``:
+    the (top, bottom, left, right) zeros of a constant zero Pad (``pad_node``) not yet applied: ONNX's
+    tensor is ``shape`` padded so; only a Conv or pool reading it may take them into its own padding.
     """
 
     node: str
@@ -71,6 +73,14 @@ class Value:
     quant: tuple[float, int] | None = None
     exclusive: bool = True
     spatial: int = 2
+    pad: tuple[int, int, int, int] | None = None
+    pad_node: str = ""
+
+    @property
+    def padded_hw(self) -> tuple[int, int]:
+        """(H, W) of the ONNX tensor: ``shape``'s with the pending :attr:`pad` (a feature map's only)."""
+        t, b, left, r = self.pad or (0, 0, 0, 0)
+        return self.shape[0] + t + b, self.shape[1] + left + r
 
 
 @dataclass
@@ -141,11 +151,19 @@ class Converter:
         """The error for a node the importer cannot convert exactly (raise it)."""
         return WorkloadError(self.source, f"{node.op_type} {node_label(node)!r} {what}", value, allowed)
 
-    def act(self, node: Any, i: int = 0) -> Value:
-        """Input ``i`` as a computed tensor."""
+    def act(self, node: Any, i: int = 0, padded: bool = False) -> Value:
+        """Input ``i`` as a computed tensor; ``padded``: the caller applies a pending zero Pad itself."""
         name = node.input[i] if len(node.input) > i else ""
         if name in self.values:
-            return self.values[name]
+            v = self.values[name]
+            if v.pad is not None and not padded:
+                raise self.fail(
+                    node,
+                    f"input {i}",
+                    f"the output of Pad {v.pad_node!r}",
+                    "a computed tensor: a zero Pad folds only into a Conv, AveragePool or MaxPool reading it",
+                )
+            return v
         if name in self.consts:
             raise self.fail(node, f"input {i}", name, "a computed tensor, not a constant")
         raise self.fail(node, f"input {i}", name, "a tensor computed by an earlier node")
@@ -228,11 +246,18 @@ class Converter:
         return a
 
     def window(
-        self, node: Any, v: Value, kernel: tuple[int, int], a: dict[str, Any] | None = None
+        self,
+        node: Any,
+        v: Value,
+        kernel: tuple[int, int],
+        a: dict[str, Any] | None = None,
+        include_pad: bool = True,
     ) -> tuple[Any, tuple[int, int]]:
         """Padding and strides of a conv or pool (dilation 1; ceil_mode only where it changes nothing).
 
         ``a``: the node's attributes as :meth:`window_attributes` gives them (read here if None).
+        ``include_pad``: add the zeros of a pending Pad of ``v`` to the node's own padding (else only the
+        node's own, computed for the padded tensor, as ONNX does).
         """
         a = self.window_attributes(node, v) if a is None else a
         if any(d != 1 for d in a.get("dilations", [1, 1])):
@@ -243,12 +268,16 @@ class Converter:
         strides = tuple(a.get("strides", [1, 1]))
         if len(strides) != 2 or min(strides) < 1:
             raise self.fail(node, "strides", list(strides), "two positive strides")
-        padding = self._padding(node, a, v.shape[:2], kernel, strides)
+        padding = self._padding(node, a, v.padded_hw, kernel, strides)
         if a.get("ceil_mode", 0):
             pads = padding if isinstance(padding, tuple) else (0, 0, 0, 0)
-            for size, k, s, lo, hi in zip(v.shape[:2], kernel, strides, pads[::2], pads[1::2], strict=True):
+            for size, k, s, lo, hi in zip(v.padded_hw, kernel, strides, pads[::2], pads[1::2], strict=True):
                 if (size + lo + hi - k) % s:
                     raise self.fail(node, "ceil_mode", 1, "0 (or windows that tile the input exactly)")
+        if include_pad and v.pad is not None:
+            own = padding if isinstance(padding, tuple) else (0, 0, 0, 0)
+            total = (own[0] + v.pad[0], own[1] + v.pad[1], own[2] + v.pad[2], own[3] + v.pad[3])
+            padding = total if any(total) else "valid"
         return padding, strides
 
     def _padding(
@@ -278,6 +307,8 @@ class Converter:
         where = WorkloadError
         if out is None or out.node == "input":
             raise where(self.source, "graph.output", self.output, "a tensor computed from the input")
+        if out.pad is not None:
+            raise where(self.source, "graph.output", self.output, "a tensor that is not a Pad's output")
         if out.order is not None or out.axes not in (None, NCHW):
             raise where(
                 self.source,

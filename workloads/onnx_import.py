@@ -18,9 +18,12 @@ What maps to what (the per-op converters are in :mod:`workloads.onnx_ops`):
   epsilon gives the same result); Add of two tensors -> ``add``; Mul of two tensors (same shape, or a
   feature map and a ``(N, C, 1, 1)`` channel gate) -> ``mul``, and a 1x1 Conv of such a pooled tensor
   -> ``dense``;
+  Concat along axis 1 (the channels of NCHW, tinyemu's last axis; the features of a 2-D tensor) ->
+  ``concat``;
   MaxPool, AveragePool (``count_include_pad`` either way), GlobalAveragePool and a ReduceMean over the
   spatial axes (keepdims 0 or 1) -> the pools; Flatten and Reshape to 2-D -> ``flatten``; Softmax at
-  the output, Identity and Dropout are dropped; Transposes that cancel vanish;
+  the output, Identity and Dropout are dropped; Transposes that cancel vanish; a constant zero Pad of
+  the spatial axes folds into the padding of the Conv or pool reading it (:mod:`workloads.onnx_pad`);
 - quantised models (QuantizeLinear/DequantizeLinear around Conv/Gemm/MatMul, QLinearConv,
   QLinearMatMul): weights are dequantised into the float weights and the scales kept per layer; a
   QuantizeLinear whose zero point is the bottom of the range (onnxruntime's ``quantize_static`` folds the
@@ -49,16 +52,18 @@ from workloads.onnx_activation_ops import ACTIVATION_OPS
 from workloads.onnx_convert import Converter, node_label
 from workloads.onnx_layout_ops import LAYOUT_OPS, clip_supported
 from workloads.onnx_ops import PARAM_OPS
+from workloads.onnx_pad import PAD_OPS
 
-OPS = {**PARAM_OPS, **LAYOUT_OPS, **ACTIVATION_OPS}
+OPS = {**PARAM_OPS, **LAYOUT_OPS, **ACTIVATION_OPS, **PAD_OPS}
 """Converter of every ONNX operator type (default domain) the importer supports."""
 
 SUPPORTED = (
     "tinyemu imports Conv (1-D or 2-D), Gemm, MatMul (constant weight), Relu, Clip(0, 6), LeakyRelu, "
     "Sigmoid, Tanh, Elu, HardSigmoid, HardSwish, BatchNormalization, Add, "
-    "Mul (same shapes or a channel gate), "
+    "Mul (same shapes or a channel gate), Concat (axis 1: channels, or features of 2-D tensors), "
     "MaxPool, AveragePool (1-D or 2-D), GlobalAveragePool, ReduceMean (over the spatial axes), Flatten, "
-    "Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose (pairs that cancel), Constant "
+    "Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose (pairs that cancel), "
+    "Pad (constant 0 of the spatial axes, before a Conv or pool), Constant "
     "and the quantisation ops QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul"
 )
 """What the unsupported-ops error says the importer reads."""

@@ -1,4 +1,4 @@
-"""ONNX operators without parameters: activations, pools, layout changes, dropped ops, Q/DQ markers.
+"""ONNX operators without parameters: activations, pools, concat, layout changes, dropped ops, Q/DQ markers.
 
 A Flatten (or Reshape to 2-D) of a feature map lists ONNX values in (C, H, W) order and tinyemu's in
 (H, W, C) order: the resulting :class:`~workloads.onnx_convert.Value` carries the permutation, which the
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from workloads.layers import AvgPool, Flatten, GlobalAvgPool, MaxPool, ReLU, ReLU6
+from workloads.layers import AvgPool, Concat, Flatten, GlobalAvgPool, MaxPool, ReLU, ReLU6
 from workloads.onnx_convert import NCHW, Converter, Value, attributes, node_label
 from workloads.onnx_quant import QuantParams, dequantize, quantize
 
@@ -58,8 +58,12 @@ def clip(cv: Converter, node: Any) -> None:
     activation(cv, node, _CLIPS[bounds]())
 
 
+NONNEGATIVE_KINDS = ("relu", "relu6", "sigmoid", "hard_sigmoid")
+"""Layers whose outputs are >= 0: a zero Pad before a max pool of them changes no window's maximum."""
+
+
 def _pool(cv: Converter, node: Any, kind: type) -> None:
-    x = cv.feature_map(node, cv.act(node, 0))
+    x = cv.feature_map(node, cv.act(node, 0, padded=True))
     if any(cv.uses[o] for o in node.output[1:] if o):
         raise cv.fail(node, "outputs", list(node.output), "one output (no Indices)")
     if len(attributes(node).get("kernel_shape", [])) != x.spatial:
@@ -69,10 +73,40 @@ def _pool(cv: Converter, node: Any, kind: type) -> None:
     pool = tuple(a["kernel_shape"])
     padding, strides = cv.window(node, x, pool, a)
     layer = kind(pool, strides, padding)
-    if kind is AvgPool and a.get("count_include_pad", 0) and padding != "valid":
+    include_pad = bool(a.get("count_include_pad", 0))
+    if x.pad is not None:
+        include_pad = _fold_pad(cv, node, x, kind, pool, a, padding)
+    if kind is AvgPool and include_pad and padding != "valid":
         layer = AvgPool(pool, strides, padding, count_include_pad=True)  # PyTorch's default
     name = cv.emit(node, layer, (x,))
     cv.values[node.output[0]] = Value(name, cv.drafts[name].shape, NCHW, spatial=x.spatial)
+
+
+def _fold_pad(cv: Converter, node: Any, x: Value, kind: type, pool: tuple, a: dict, padding: Any) -> bool:
+    """Check that the zeros of the Pad before this pool fold exactly (``padding``: both together); returns
+    ``count_include_pad``."""
+    total = padding if isinstance(padding, tuple) else (0, 0, 0, 0)
+    if kind is AvgPool:  # the Pad's zeros count in every window's mean: all padding must count
+        own, _ = cv.window(node, x, (pool[0], pool[1]), a, include_pad=False)
+        if own != "valid" and any(own) and not a.get("count_include_pad", 0):
+            raise cv.fail(
+                node,
+                "pads",
+                list(own),
+                f"none of its own, or count_include_pad=1, after the zero Pad {x.pad_node!r}",
+            )
+        return True
+    draft = cv.drafts.get(x.node)
+    narrow = max(total[:2]) < pool[0] and max(total[2:]) < pool[1]  # every window holds an input value
+    if draft is None or draft.layer.kind not in NONNEGATIVE_KINDS or not narrow:
+        raise cv.fail(
+            node,
+            "input",
+            f"the output of Pad {x.pad_node!r}",
+            "a zero Pad before a MaxPool only of outputs >= 0 (Relu, Clip(0, 6), Sigmoid, HardSigmoid) "
+            "and with fewer zeros per side than the window",
+        )
+    return False
 
 
 def maxpool(cv: Converter, node: Any) -> None:
@@ -170,6 +204,40 @@ def transpose(cv: Converter, node: Any) -> None:
     raise cv.fail(node, "perm", perm, "a permutation of the C, H, W axes that a later Transpose undoes")
 
 
+def concat(cv: Converter, node: Any) -> None:
+    """Concat along ONNX axis 1: the channels of NCHW feature maps (or NCL sequences), tinyemu's last
+    axis, or the features of ``(N, F)`` vectors; a flattened input's element order carries over."""
+    vs = [cv.act(node, i) for i in range(len(node.input))]
+    if len(vs) == 1:
+        cv.through(node, vs[0])
+        return
+    first = vs[0]
+    maps = len(first.shape) == 3
+    rank = first.spatial + 2 if maps or first.squeezed else 2
+    axis = attributes(node).get("axis")
+    if axis not in (1, 1 - rank):
+        what = "feature maps (N, C, H, W)" if rank == 4 else "sequences (N, C, L)" if maps else "vectors"
+        raise cv.fail(node, "axis", axis, f"1 (or {1 - rank}): the channel axis of {what}")
+    for v in vs:
+        if maps:
+            cv.feature_map(node, v)
+        if (len(v.shape), v.squeezed, v.spatial) != (len(first.shape), first.squeezed, first.spatial):
+            shapes = [w.shape for w in vs]
+            raise cv.fail(node, "input shapes", shapes, "tensors of one rank and layout")
+    name = cv.emit(node, Concat(len(vs)), tuple(vs))
+    order = None
+    if any(v.order is not None for v in vs):
+        starts = np.cumsum([0] + [v.shape[0] for v in vs[:-1]])
+        order = np.concatenate(
+            [
+                (np.arange(v.shape[0]) if v.order is None else v.order) + s
+                for v, s in zip(vs, starts, strict=True)
+            ]
+        )
+    shape = cv.drafts[name].shape
+    cv.values[node.output[0]] = Value(name, shape, first.axes, order, first.squeezed, spatial=first.spatial)
+
+
 def softmax(cv: Converter, node: Any) -> None:
     v = cv.vector(node, cv.act(node, 0))
     axis = attributes(node).get("axis", -1)
@@ -262,6 +330,7 @@ LAYOUT_OPS: dict[str, Callable[[Converter, Any], None]] = {
     "Flatten": flatten,
     "Reshape": reshape,
     "Transpose": transpose,
+    "Concat": concat,
     "Softmax": softmax,
     "Identity": identity,
     "Dropout": identity,

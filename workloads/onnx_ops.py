@@ -83,7 +83,7 @@ def _dense(cv, node, x: Value, w, b, w_q, out_axis: int, x_q: Quant, y_q: Quant 
 
 
 def conv(cv: Converter, node: Any) -> None:
-    v = cv.act(node, 0)
+    v = cv.act(node, 0, padded=True)  # a zero Pad before it joins its padding (in cv.window)
     w = cv.const(node, 1).astype(np.float64)
     if len(v.shape) == 1 and v.squeezed:  # a 1x1 conv of a pooled (N, C, 1, 1) tensor (squeeze-excitation)
         _gate_conv(cv, node, v, w, cv.const(node, 2, False))

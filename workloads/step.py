@@ -229,8 +229,10 @@ class CompiledStep:
             self.labels = np.zeros((batch, *out.output_shape), F32)
         grad: dict[str, np.ndarray] = {out.name: np.empty((batch, *out.output_shape), F32)}
         self.loss_grad = grad[out.name]
-        # one scratch row per input position: an add may receive two contributions in one call
-        scratch = np.empty((2, max(batch * n.output_elements for n in graph)), F32)
+        # one scratch row per input position: an add or a concat may receive several contributions in one
+        # call
+        positions = max([len(n.inputs) for n in graph] + [2])
+        scratch = np.empty((positions, max(batch * n.output_elements for n in graph)), F32)
         for node in reversed(graph.nodes):
             if not needs_grad[node.name] or node.name not in grad:
                 continue

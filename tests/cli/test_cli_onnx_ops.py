@@ -1,6 +1,6 @@
 """`tinyemu inspect`, `plan`, `run` and `train` on ONNX models with the everyday operators: a 1-D CNN
 (Conv1d, pools, ReduceMean, with ReLU, Tanh or Elu), squeeze-excitation with HardSwish / HardSigmoid / Mul,
-SiLU and LeakyRelu."""
+SiLU and LeakyRelu, and an inception-like block (two conv branches joined by a Concat)."""
 
 import json
 
@@ -9,14 +9,16 @@ import pytest
 
 pytest.importorskip("onnx")
 
-from tests.workloads.onnx_builder import har_model, se_model  # noqa: E402
+from tests.workloads.onnx_builder import har_model, inception_model, se_model  # noqa: E402
 
 
-@pytest.fixture(params=["har", "har-tanh", "har-elu", "se"])
+@pytest.fixture(params=["har", "har-tanh", "har-elu", "se", "inception"])
 def model(request, tmp_path):
     if request.param.startswith("har"):
         activation = {"har": "Relu", "har-tanh": "Tanh", "har-elu": "Elu"}[request.param]
         return har_model(tmp_path / "har.onnx", "mean", "AveragePool", activation), (1, 32, 3)
+    if request.param == "inception":
+        return inception_model(tmp_path / "inception.onnx"), (8, 8, 3)
     return se_model(tmp_path / "se.onnx", silu=True), (8, 8, 3)
 
 
@@ -26,6 +28,7 @@ def test_inspect_plan_run_and_train(cli, model, tmp_path):
     assert tuple(doc["input_shape"]) == shape
     kinds = {layer["kind"] for layer in doc["layers"]}
     assert kinds & {"mul", "hard_swish", "sigmoid", "hard_sigmoid", "global_avg_pool", "tanh", "elu"}
+    assert ("concat" in kinds) == path.name.startswith("inception")
     args = ("--device", "nrf52840", "--model", str(path))
     plan = cli("plan", *args, "--json")
     assert plan.code == 0, plan.err

@@ -9,7 +9,7 @@ from workloads.graph import GraphBuilder
 from workloads.plan import TrainingPlan
 from workloads.program import lower
 
-ELEMENTWISE = {"leaky_relu", "sigmoid", "tanh", "elu", "hard_sigmoid", "hard_swish", "mul"}
+ELEMENTWISE = {"leaky_relu", "sigmoid", "tanh", "elu", "hard_sigmoid", "hard_swish", "mul", "concat"}
 """The kinds under test whose work is element-wise (the activation class of the tables)."""
 
 
@@ -20,7 +20,9 @@ def _graph():
     x = g.hard_swish()
     g.global_avg_pool()
     gate = g.sigmoid()
-    g.mul(x, gate)
+    scaled = g.mul(x, gate)
+    side = g.conv(2, 1, x=x)
+    g.concat(scaled, side)
     g.maxpool(2)
     g.flatten()
     g.dense(3)

@@ -80,6 +80,8 @@ def ref_forward(graph, weights, x):
             y = ins[0] * ins[1][:, None, None, :]
         elif k == "mul":
             y = ins[0] * ins[1]
+        elif k == "concat":
+            y = np.concatenate(ins, axis=-1)
         elif k == "flatten":
             y = ins[0].reshape(len(ins[0]), -1)
         elif k == "dropout":

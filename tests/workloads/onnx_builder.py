@@ -3,7 +3,7 @@
 A :class:`Model` collects nodes and random initializers; :meth:`Model.save` writes a checked file. The
 exported file, run by onnxruntime, is the ground truth an import must reproduce. :func:`har_model` (a 1-D
 activity-recognition CNN) and :func:`se_model` (a MobileNetV3-style squeeze-excitation block) are shared
-by the import tests and the CLI tests.
+by the import tests and the CLI tests, as is :func:`inception_model` (two conv branches and a Concat).
 """
 
 from __future__ import annotations
@@ -127,4 +127,34 @@ def se_model(path, gate="HardSigmoid", pool="ReduceMean", gate_first=False, silu
     m.op("GlobalAveragePool", name="gap")
     m.op("Flatten", name="flat", axis=1)
     m.gemm(4, 3, "fc")
+    return m.save(path)
+
+
+def inception_model(path, head="gap", axis=1, shape=(3, 8, 8)):
+    """An inception-like block: a 1x1 conv branch (-> Relu) and a 3x3 conv branch, both of the input, joined
+    by Concat(axis) -> 3x3 conv -> head (GlobalAveragePool, or Flatten of the conv) -> gemm to 3 classes.
+    ``head="vectors"`` instead concatenates two gemm branches of the flattened conv output (features)."""
+    c = shape[0]
+    m = Model(shape, seed=11)
+    m.conv(c, 4, (1, 1), "branch1")
+    a = m.op("Relu", name="branch1_relu")
+    m.last = "x"
+    b = m.conv(c, 2, (3, 3), "branch3", pads=[1, 1, 1, 1])
+    m.op("Concat", [a, b], "join", axis=axis)
+    m.conv(6, 5, (3, 3), "mix", pads=[1, 1, 1, 1])
+    positions = shape[1] * shape[2]
+    if head == "gap":
+        m.op("GlobalAveragePool", name="gap")
+        m.op("Flatten", name="flat", axis=1)
+        m.gemm(5, 3, "fc")
+    elif head == "flatten":
+        m.op("Flatten", name="flat", axis=1)
+        m.gemm(5 * positions, 3, "fc")
+    else:
+        flat = m.op("Flatten", name="flat", axis=1)
+        u = m.gemm(5 * positions, 4, "fc_a")
+        m.last = flat
+        v = m.gemm(5 * positions, 2, "fc_b")
+        m.op("Concat", [u, v], "features", axis=-1)
+        m.gemm(6, 3, "fc")
     return m.save(path)

@@ -39,6 +39,26 @@ def test_add_requires_equal_shapes():
         g.add(a, b)
 
 
+def test_concat_joins_the_last_axis_of_inputs_equal_elsewhere():
+    g = GraphBuilder("t", (6, 6, 2))
+    a = g.conv(3, 1, x="input")
+    b = g.conv(5, 3, x="input")
+    join = g.concat(a, b, "input")
+    node = g.build()[join]
+    assert node.output_shape == (6, 6, 3 + 5 + 2)
+    assert node.macs == node.param_count == 0
+    assert node.elementwise_ops == 6 * 6 * 10
+    small = g.conv(2, 3, stride=2, x="input")
+    with pytest.raises(WorkloadError, match="equal in all but the last axis"):
+        g.concat(a, small)
+    with pytest.raises(WorkloadError, match="at least 2 inputs"):
+        g.concat(a)
+    v = GraphBuilder("v", (4,))
+    u, w = v.dense(3, x="input"), v.dense(2, x="input")
+    features = v.concat(u, w)
+    assert v.build()[features].output_shape == (5,)
+
+
 def test_dense_requires_vector_input():
     g = GraphBuilder("t", (4, 4, 2))
     with pytest.raises(WorkloadError, match="vector"):

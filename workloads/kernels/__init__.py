@@ -14,6 +14,7 @@ from workloads.kernels.activation import (
     relu_backward,
     relu_forward,
 )
+from workloads.kernels.concat import concat_backward, concat_forward
 from workloads.kernels.contract import KernelInputError
 from workloads.kernels.conv import conv2d_backward, conv2d_forward, conv2d_output_shape, conv2d_workspace_size
 from workloads.kernels.dense import dense_backward, dense_forward
@@ -61,6 +62,8 @@ __all__ = [
     "avgpool_forward",
     "batchnorm_backward",
     "batchnorm_forward",
+    "concat_backward",
+    "concat_forward",
     "conv2d_backward",
     "conv2d_forward",
     "conv2d_int8_forward",
