@@ -56,10 +56,10 @@ def test_train_fine_tunes_the_files_own_weights_in_int8(cli, tmp_path):
 def test_bad_tflite_files_exit_2_with_one_line(cli, tmp_path):
     broken = tmp_path / "broken.tflite"
     broken.write_bytes(KWS.read_bytes()[:3000])
-    unsupported = unsupported_model(tmp_path / "tanh.tflite")
+    unsupported = unsupported_model(tmp_path / "exp.tflite")
     for args, words in (
         (("inspect", str(broken)), "broken.tflite"),
-        (("plan", "--device", "nrf52840", "--model", str(unsupported)), "TANH x2"),
+        (("plan", "--device", "nrf52840", "--model", str(unsupported)), "EXP x2"),
         (("inspect", str(tmp_path / "absent.tflite")), "an existing .tflite file"),
         (("inspect", str(KWS), "--set", "model.classes=3"), "no options for a .tflite model file"),
     ):

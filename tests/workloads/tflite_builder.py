@@ -144,9 +144,9 @@ def unsupported_model(path):
         T("t4", (1, 4)),
     ]
     ops = [
-        Op("TANH", (0,), (1,)),
-        Op("LOGISTIC", (1,), (2,)),
-        Op("TANH", (2,), (3,)),
+        Op("EXP", (0,), (1,)),
+        Op("SIN", (1,), (2,)),
+        Op("EXP", (2,), (3,)),
         Op("FULLY_CONNECTED", (3, 4, -1), (5,), **fc_options(activation=4)),
     ]
     return write_tflite(path, tensors, ops)
