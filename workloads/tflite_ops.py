@@ -22,6 +22,7 @@ import numpy as np
 from workloads.layers import Add, AvgPool, Conv2d, Dense, Flatten, Layer, MaxPool, ReLU, ReLU6
 from workloads.tflite_activation_ops import ACTIVATION_OPS
 from workloads.tflite_convert import FUSED, FUSED_NAMES, TfliteConverter
+from workloads.tflite_gate_ops import GATE_OPS
 from workloads.tflite_reader import TfliteOperator, TfliteTensor
 
 PADDING = {0: "same", 1: "valid"}
@@ -148,11 +149,12 @@ def add(cv: TfliteConverter, op: TfliteOperator) -> None:
 def reshape(cv: TfliteConverter, op: TfliteOperator) -> None:
     x = cv.input(op, 0)
     target = cv.tensor(op.outputs[0]).shape[1:]
-    if tuple(target) == cv.shape(x):
-        cv.set_output(op, x)
+    if tuple(target) == cv.shape(x) or (len(cv.shape(x)) == 1 and tuple(target) == (1, 1, *cv.shape(x))):
+        cv.set_output(op, x)  # a vector stands for (batch, 1, 1, C) as well (a squeeze-excitation gate)
         return
     if len(target) != 1 or target[0] != prod(cv.shape(x)):
-        raise cv.fail(op, "shape", list(target), f"(batch, {prod(cv.shape(x))}): a flatten")
+        flat = f"(batch, {prod(cv.shape(x))}): a flatten (or a vector as (batch, 1, 1, C))"
+        raise cv.fail(op, "shape", list(target), flat)
     cv.set_output(op, x if len(cv.shape(x)) == 1 else cv.emit(Flatten(), (x,)))
 
 
@@ -186,6 +188,7 @@ OPS: dict[str, Callable[[TfliteConverter, TfliteOperator], None]] = {
     "QUANTIZE": quantize,
     "DEQUANTIZE": quantize,
     **ACTIVATION_OPS,
+    **GATE_OPS,
 }
 """Converter of every TensorFlow Lite builtin operator the importer supports."""
 

@@ -1,4 +1,5 @@
-"""`tinyemu inspect`, `plan`, `run` and `train` on TensorFlow Lite files (the MLPerf Tiny KWS model)."""
+"""`tinyemu inspect`, `plan`, `run` and `train` on TensorFlow Lite files (the MLPerf Tiny KWS model, and a
+built squeeze-excitation model with HARD_SWISH, MEAN, LOGISTIC and MUL)."""
 
 import json
 from pathlib import Path
@@ -8,7 +9,7 @@ import pytest
 
 pytest.importorskip("tflite")
 
-from tests.workloads.tflite_builder import unsupported_model  # noqa: E402
+from tests.workloads.tflite_builder import se_model, unsupported_model  # noqa: E402
 from workloads.tflite_import import import_tflite  # noqa: E402
 
 KWS = Path(__file__).resolve().parents[1] / "data" / "mlperf_tiny" / "kws_ref_model.tflite"
@@ -79,3 +80,26 @@ def test_a_scenario_names_a_tflite_beside_it_and_runs_in_int8_with_its_scales(tm
     assert scenario.plan.precision == "int8"  # a quantised file runs in int8 unless the plan says otherwise
     assert scenario.quantization["conv2d_0"]["y_zero_point"] == -128
     assert scenario.model.macs == 2_656_768
+
+
+def test_plan_run_and_train_a_squeeze_excitation_tflite(cli, tmp_path):
+    path, _ = se_model(tmp_path / "se.tflite", np.random.default_rng(0))
+    doc = json.loads(cli("inspect", str(path), "--json").out)
+    assert {"hard_swish", "global_avg_pool", "sigmoid", "mul"} <= {layer["kind"] for layer in doc["layers"]}
+    args = ("--device", "nrf52840", "--model", str(path))
+    plan = cli("plan", *args, "--json")
+    assert plan.code == 0, plan.err
+    assert json.loads(plan.out)["feasible"] is True
+    run = cli("run", *args, "--json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)
+    rng = np.random.default_rng(1)
+    data = tmp_path / "data.npz"
+    np.savez(data, x=rng.standard_normal((16, 8, 8, 3)).astype(np.float32), y=rng.integers(0, 3, 16))
+    out = tmp_path / "tuned.npz"
+    train = cli("train", *args, "--dataset", str(data), "--epochs", "1", "--save-weights", str(out), "--json")
+    assert train.code == 0, train.err
+    result = json.loads(train.out)
+    assert result["samples"] > 0 and all(np.isfinite(result["loss_curve"]))
+    tuned, file_weights = np.load(out), import_tflite(path).weights
+    assert not np.allclose(tuned["dense_2/weight"], file_weights["dense_2"]["weight"])  # it trained
