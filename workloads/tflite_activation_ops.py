@@ -3,6 +3,10 @@
 LOGISTIC -> ``sigmoid``; TANH -> ``tanh``; ELU -> ``elu`` (TensorFlow Lite's has slope 1);
 LEAKY_RELU -> ``leaky_relu`` (its option ``alpha``; an absent option is the schema's 0.0, as the
 interpreter reads it); HARD_SWISH -> ``hard_swish`` (``x * relu6(x + 3) / 6``).
+
+In a fully integer-quantised file each keeps its output tensor's int8 grid: the int8 network evaluates the
+activation on the int8 grid values of its input and rounds the result to that grid, as the interpreter's
+int8 kernels (lookup tables, or fixed-point arithmetic within one step of them) do.
 """
 
 from __future__ import annotations
@@ -15,16 +19,10 @@ from workloads.tflite_convert import TfliteConverter
 from workloads.tflite_reader import TfliteOperator
 
 
-def float_only(cv: TfliteConverter, op: TfliteOperator) -> None:
-    """Refuse ``op`` in an integer-quantised file: the int8 network would not round its output."""
-    quantised = [cv.tensor(i).name for i in (*op.inputs[:1], *op.outputs[:1]) if cv.tensor(i).quantized]
-    if quantised:
-        raise cv.fail(op, "int8 tensors", quantised, f"{op.op} on float tensors only (a float model)")
-
-
 def _unary(cv: TfliteConverter, op: TfliteOperator, layer: Layer) -> None:
-    float_only(cv, op)
-    cv.set_output(op, cv.emit(layer, (cv.input(op, 0),)))
+    name = cv.emit(layer, (cv.input(op, 0),))
+    cv.round_output(op, name)
+    cv.set_output(op, name)
 
 
 def leaky_relu(cv: TfliteConverter, op: TfliteOperator) -> None:

@@ -144,7 +144,8 @@ class TfliteConverter:
         self.set_output(op, name)
 
     def round_output(self, op: TfliteOperator, name: str) -> None:
-        """Keep the int8 output grid of a layer without weights that rounds to it (ADD, AVERAGE_POOL_2D)."""
+        """Keep the int8 output grid of a layer without weights that rounds to it (ADD, AVERAGE_POOL_2D,
+        MEAN, MUL, the activations of :mod:`workloads.tflite_activation_ops`)."""
         y = self.tensor(op.outputs[0]).activation_quant()
         if y is not None:
             keys = ("w_scale", "x_scale", "x_zero_point")

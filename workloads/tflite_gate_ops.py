@@ -5,7 +5,8 @@ MEAN over the spatial axes (H, W; the axes are a constant input) -> ``global_avg
 ``(N, 1, 1, C)`` or ``(N, C)`` alike (a RESHAPE between the two is the identity). MUL of two computed
 tensors -> ``mul``: the same shape, or a feature map ``(N, H, W, C)`` times a gate that broadcasts over its
 positions (``(N, 1, 1, C)``, or ``(1, C)``), in either order. A MUL by a constant has no layer (tinyemu's
-``mul`` multiplies two computed tensors) and is refused.
+``mul`` multiplies two computed tensors) and is refused. In an int8 file both keep their output's grid
+(see :mod:`workloads.tflite_activation_ops`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from __future__ import annotations
 from math import prod
 
 from workloads.layers import Flatten, GlobalAvgPool, Mul
-from workloads.tflite_activation_ops import float_only
 from workloads.tflite_convert import TfliteConverter
 from workloads.tflite_reader import TfliteOperator, TfliteTensor
 
 
 def mean(cv: TfliteConverter, op: TfliteOperator) -> None:
-    float_only(cv, op)
     x = cv.feature_map(op)
     axes_t = cv.tensor(op.inputs[1])
     axes = [int(a) for a in cv.constant(op, axes_t).reshape(-1)]
@@ -41,7 +40,6 @@ def _broadcasts_per_channel(gate: TfliteTensor, x: TfliteTensor, channels: int) 
 
 
 def mul(cv: TfliteConverter, op: TfliteOperator) -> None:
-    float_only(cv, op)
     for i in (0, 1):
         t = cv.tensor(op.inputs[i])
         if t.data is not None or t.index in cv.consts:

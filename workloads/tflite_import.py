@@ -17,8 +17,9 @@ and the result is the same :class:`~workloads.onnx_import.ImportedModel`:
   and DEQUANTIZE of activations are the identity of the float graph, DEQUANTIZE of a constant folds into it;
 - every weight in the file becomes a weight of the graph, so ``train`` fine-tunes the real model;
 - a fully integer-quantised file (int8 activations, int8 weights per tensor or per output channel, int32
-  biases) keeps its scales per conv/dense layer (and the output grid of each int8 ADD and AVERAGE_POOL_2D,
-  as an entry whose ``w_scale`` is ``None``: the int8 network rounds those outputs as the interpreter does),
+  biases) keeps its scales per conv/dense layer (and the output grid of each int8 ADD, AVERAGE_POOL_2D,
+  MEAN, MUL, LOGISTIC, TANH, ELU, LEAKY_RELU and HARD_SWISH, as an entry whose ``w_scale`` is ``None``:
+  the int8 network rounds those outputs to it, within one step of the interpreter's int8 kernels),
   and the scenario then runs and trains in int8 with them;
   a file only partly quantised (hybrid: int8 weights with float activations) is an import error saying
   how to convert it;

@@ -2,6 +2,7 @@
 built squeeze-excitation model with HARD_SWISH, MEAN, LOGISTIC and MUL)."""
 
 import json
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,8 @@ import pytest
 
 pytest.importorskip("tflite")
 
-from tests.workloads.tflite_builder import se_model, unsupported_model  # noqa: E402
+from tests.workloads.tflite_builder import se_model, se_parts, unsupported_model, write_tflite  # noqa: E402
+from tests.workloads.tflite_quant_builder import quantise  # noqa: E402
 from workloads.tflite_import import import_tflite  # noqa: E402
 
 KWS = Path(__file__).resolve().parents[1] / "data" / "mlperf_tiny" / "kws_ref_model.tflite"
@@ -103,3 +105,21 @@ def test_plan_run_and_train_a_squeeze_excitation_tflite(cli, tmp_path):
     assert result["samples"] > 0 and all(np.isfinite(result["loss_curve"]))
     tuned, file_weights = np.load(out), import_tflite(path).weights
     assert not np.allclose(tuned["dense_2/weight"], file_weights["dense_2"]["weight"])  # it trained
+
+
+def test_an_int8_squeeze_excitation_tflite_plans_and_trains_in_int8(cli, tmp_path):
+    tensors, ops, _ = se_parts(np.random.default_rng(0))
+    int8_tensors, _, _ = quantise(tensors, ops, defaultdict(lambda: (-4.0, 4.0)))
+    path = write_tflite(tmp_path / "se8.tflite", int8_tensors, ops)
+    doc = json.loads(cli("inspect", str(path), "--json").out)
+    assert doc["model_precision"] == "int8" and doc["plan"].endswith("int8")
+    args = ("--device", "nrf52840", "--model", str(path))
+    plan = cli("plan", *args, "--json")
+    assert plan.code == 0, plan.err
+    rng = np.random.default_rng(1)
+    data = tmp_path / "data.npz"
+    np.savez(data, x=rng.standard_normal((16, 8, 8, 3)).astype(np.float32), y=rng.integers(0, 3, 16))
+    train = cli("train", *args, "--dataset", str(data), "--epochs", "1", "--json")
+    assert train.code == 0, train.err
+    result = json.loads(train.out)
+    assert result["samples"] > 0 and all(np.isfinite(result["loss_curve"]))

@@ -33,6 +33,11 @@ ACTIVATIONS = {
 
 
 def _mlp(path, op, options, rng):
+    tensors, ops, weights = mlp_parts(op, options, rng)
+    return write_tflite(path, tensors, ops), weights
+
+
+def mlp_parts(op, options, rng):
     """x (1, 8) -> FULLY_CONNECTED (6 units, bias) -> op -> FULLY_CONNECTED (4 units, no bias)."""
     w1 = rng.standard_normal((6, 8)).astype(np.float32)
     b1 = rng.standard_normal(6).astype(np.float32)
@@ -51,7 +56,7 @@ def _mlp(path, op, options, rng):
         Op(op, (3,), (4,), **(options or {})),
         Op("FULLY_CONNECTED", (4, 5, -1), (6,), **fc_options()),
     ]
-    return write_tflite(path, tensors, ops), (w1, b1, w2)
+    return tensors, ops, (w1, b1, w2)
 
 
 def interpreter_outputs(path, x):

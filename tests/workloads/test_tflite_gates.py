@@ -27,15 +27,18 @@ def conv_same(x, w, b):
     return out + b
 
 
-def se_reference(x, w):
-    """The squeeze-excitation file's function, from the ops' definitions."""
-    h = conv_same(x.astype(np.float64), w["conv1_w"], w["conv1_b"])
-    h = h * np.clip(h + 3.0, 0.0, 6.0) / 6.0
-    s = np.maximum(h.mean(axis=(1, 2)) @ w["fc1_w"].T.astype(np.float64) + w["fc1_b"], 0.0)
-    g = 1.0 / (1.0 + np.exp(-(s @ w["fc2_w"].T.astype(np.float64) + w["fc2_b"])))
-    e = h * g[:, None, None, :]
-    p = conv_same(e, w["conv2_w"], w["conv2_b"]).mean(axis=(1, 2))
-    return p @ w["fc3_w"].T.astype(np.float64) + w["fc3_b"]
+def se_reference(x, w, r=lambda name, v: v):
+    """The squeeze-excitation file's function, from the ops' definitions; ``r(tensor name, value)`` sees
+    (and may round) each computed tensor, for an int8 file's reference."""
+    x = r("x", x.astype(np.float64))
+    h = r("conv1", conv_same(x, w["conv1_w"], w["conv1_b"]))
+    h = r("hswish", h * np.clip(h + 3.0, 0.0, 6.0) / 6.0)
+    s = r("squeeze", h.mean(axis=(1, 2)))
+    s = r("relu", np.maximum(r("fc1", s @ w["fc1_w"].T.astype(np.float64) + w["fc1_b"]), 0.0))
+    g = r("gate", 1.0 / (1.0 + np.exp(-r("fc2", s @ w["fc2_w"].T.astype(np.float64) + w["fc2_b"]))))
+    e = r("excited", h * g[:, None, None, :])
+    p = r("pooled", r("conv2", conv_same(e, w["conv2_w"], w["conv2_b"])).mean(axis=(1, 2)))
+    return r("logits", p @ w["fc3_w"].T.astype(np.float64) + w["fc3_b"])
 
 
 SE_KINDS = [

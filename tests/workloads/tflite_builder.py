@@ -156,12 +156,19 @@ CONV_SAME = {"Padding": 0, "StrideH": 1, "StrideW": 1, "DilationHFactor": 1, "Di
 
 
 def se_model(path, rng, gate="reshape"):
+    """:func:`se_parts` written to ``path``: (path, float32 constants by name)."""
+    tensors, ops, w = se_parts(rng, gate)
+    return write_tflite(path, tensors, ops), w
+
+
+def se_parts(rng, gate="reshape"):
     """A squeeze-excitation classifier of (8, 8, 3) inputs into 3 classes: CONV_2D 3x3 -> HARD_SWISH ->
     MEAN (keep_dims) -> FULLY_CONNECTED -> RELU -> FULLY_CONNECTED -> LOGISTIC -> [RESHAPE to (1, 1, 1, 8)]
     -> MUL (the feature map times the gate) -> CONV_2D 1x1 -> MEAN -> FULLY_CONNECTED.
 
     ``gate`` "reshape" reshapes the gate to (1, 1, 1, 8); "broadcast" multiplies by the (1, 8) vector, gate
-    first. Returns the path and the float32 constants by name (file layouts: OHWI, (units, F)).
+    first. Returns the tensors, the operators and the float32 constants by name (file layouts: OHWI,
+    (units, F)).
     """
     w = {
         "conv1_w": rng.standard_normal((8, 3, 3, 3)) * 0.5,
@@ -224,4 +231,4 @@ def se_model(path, rng, gate="reshape"):
         Op("MEAN", (20, 21), (22,), "ReducerOptions", {"KeepDims": False}),
         Op("FULLY_CONNECTED", (22, 23, 24), (25,), **fc_options()),
     ]
-    return write_tflite(path, tensors, ops), w
+    return tensors, ops, w
