@@ -87,6 +87,14 @@ def test_an_int8_activation_rounds_to_its_grid_as_the_file_does(op, tmp_path):
     ref = rounded / grids["y"][0] + grids["y"][1]
     _check(model, x, np.rint(ref), grids["y"])
     _check(model, x, _interpreter_int8(path, q), grids["y"])
+    # the activation as the file's output: no later layer quantises it, its own rounding is what is compared
+    # (an int8 FULLY_CONNECTED reading it quantises onto the same grid, so above it would not show)
+    last = write_tflite(tmp_path / f"{op}_last.tflite", int8_tensors[:5], ops[:2])
+    model = import_tflite(last)
+    h = round_to(x.astype(np.float64) @ constants["w1"].T + constants["b1"], grids["h"])
+    ref = round_to(ACTIVATIONS[op][2](h), grids["a"]) / grids["a"][0] + grids["a"][1]
+    _check(model, x, np.rint(ref), grids["a"])
+    _check(model, x, _interpreter_int8(last, q), grids["a"])
 
 
 @pytest.mark.parametrize("gate", ["reshape", "broadcast"])
