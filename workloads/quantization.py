@@ -35,8 +35,20 @@ if TYPE_CHECKING:
     from workloads.step import TrainState
 
 QUANT_KEYS = ("w_scale", "x_scale", "x_zero_point", "y_scale", "y_zero_point")
-ROUNDED_KINDS = ("add", "avgpool")
-"""Layers without weights whose int8 output an imported model may round to a grid of its own."""
+ROUNDED_KINDS = (
+    "add",
+    "avgpool",
+    "global_avg_pool",
+    "mul",
+    "sigmoid",
+    "tanh",
+    "elu",
+    "leaky_relu",
+    "hard_swish",
+)
+"""Layers without weights whose int8 output an imported model may round to a grid of its own (TensorFlow
+Lite's int8 kernels of these ops compute on the int8 grid values of their inputs and round the result to
+their output's scale and zero point; tinyemu computes in fp32 on the same grid values and rounds alike)."""
 
 
 @dataclass
@@ -96,9 +108,10 @@ class QuantizedLayers:
         """Use imported scales (``w_scale``, ``x_scale``, ``x_zero_point``, ``y_scale``, ``y_zero_point``).
 
         An activation scale the file does not give (``None``) is left for :meth:`set_ranges` to calibrate.
-        An entry for an ``add`` or ``avgpool`` node (``w_scale`` ``None``) gives the scale of its int8
-        output, as TensorFlow Lite's int8 ADD and AVERAGE_POOL_2D have: the forward rounds the sum (and
-        saturates) or the mean (half away from zero, as the reference kernels do) to that grid.
+        An entry for a node of :data:`ROUNDED_KINDS` (``w_scale`` ``None``) gives the scale of its int8
+        output, as TensorFlow Lite's int8 ADD, AVERAGE_POOL_2D, MEAN, MUL and activations have: the
+        forward rounds its result (and saturates) to that grid; an average pool's mean is rounded half
+        away from zero, as the reference kernel does.
         """
         for name, given in quantization.items():
             kind = self.graph[name].kind if name in self.graph else None

@@ -14,7 +14,7 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.graph import GraphBuilder
-from workloads.layers import Layer, Shape
+from workloads.layers import Layer, ReLU, ReLU6, Shape
 from workloads.tflite_reader import TfliteGraph, TfliteOperator, TfliteTensor
 
 PARTLY_QUANTISED_FIX = (
@@ -22,6 +22,14 @@ PARTLY_QUANTISED_FIX = (
     "target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]) or a float one"
 )
 """What to do with a file whose weights and activations are not all int8 (hybrid or partly quantised)."""
+
+FUSED = {0: None, 1: ReLU, 3: ReLU6}
+"""Layer of each supported ``ActivationFunctionType`` (schema.fbs: NONE 0, RELU 1, RELU6 3)."""
+
+FUSED_NAMES = {2: "RELU_N1_TO_1", 4: "TANH", 5: "SIGN_BIT"}
+"""The fused activations the importer refuses (named in the unsupported-ops message). A fused TANH is
+one: the interpreter's CONV_2D, DEPTHWISE_CONV_2D, ADD and MUL kernels ignore it (they clamp to the
+activation's range, and TANH has none) and FULLY_CONNECTED refuses it, so its meaning is not the schema's."""
 
 
 class TfliteConverter:
@@ -127,6 +135,21 @@ class TfliteConverter:
         if len(op.outputs) != 1:
             raise self.fail(op, "outputs", len(op.outputs), "one output tensor")
         self.values[op.outputs[0]] = name
+
+    def activate(self, op: TfliteOperator, name: str) -> None:
+        """The op's output is ``name`` followed by its fused activation (if any)."""
+        kind = FUSED[op.options.get("FusedActivationFunction", 0)]
+        if kind is not None:
+            name = self.emit(kind(), (name,))
+        self.set_output(op, name)
+
+    def round_output(self, op: TfliteOperator, name: str) -> None:
+        """Keep the int8 output grid of a layer without weights that rounds to it (ADD, AVERAGE_POOL_2D,
+        MEAN, MUL, the activations of :mod:`workloads.tflite_activation_ops`)."""
+        y = self.tensor(op.outputs[0]).activation_quant()
+        if y is not None:
+            keys = ("w_scale", "x_scale", "x_zero_point")
+            self.quant[name] = {**dict.fromkeys(keys), "y_scale": y[0], "y_zero_point": y[1]}
 
     def record_quant(self, op: TfliteOperator, name: str, w: TfliteTensor, channels: int) -> None:
         """Keep the int8 scales of a conv/dense layer (its weight, input and output tensors).

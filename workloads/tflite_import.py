@@ -7,13 +7,19 @@ and the result is the same :class:`~workloads.onnx_import.ImportedModel`:
 - what maps to what (the per-op converters are in :mod:`workloads.tflite_ops`): CONV_2D and
   DEPTHWISE_CONV_2D -> ``conv2d`` (dilation 1); FULLY_CONNECTED -> ``dense`` (a ``flatten`` first when it
   reads a feature map); AVERAGE_POOL_2D, MAX_POOL_2D -> the pools; ADD of two tensors -> ``add``; fused
-  RELU / RELU6 and the RELU, RELU6 ops -> ``relu`` / ``relu6``; RESHAPE to (batch, features) ->
-  ``flatten``; SOFTMAX at the output is dropped (the loss applies it); QUANTIZE and DEQUANTIZE of
-  activations are the identity of the float graph, DEQUANTIZE of a constant folds into it;
+  RELU / RELU6 and the RELU, RELU6 ops -> ``relu`` / ``relu6``; LOGISTIC, TANH, ELU, LEAKY_RELU and
+  HARD_SWISH -> ``sigmoid``, ``tanh``, ``elu``, ``leaky_relu``, ``hard_swish``
+  (:mod:`workloads.tflite_activation_ops`); a fused TANH is refused (the interpreter's kernels ignore or
+  reject it); MEAN over H and W -> ``global_avg_pool`` and MUL of two computed tensors (equal shapes,
+  or a feature map and a (batch, 1, 1, C) channel gate) -> ``mul`` (:mod:`workloads.tflite_gate_ops`;
+  a MUL by a constant is refused); RESHAPE to (batch, features) -> ``flatten`` (and a vector to
+  (batch, 1, 1, C) is the identity); SOFTMAX at the output is dropped (the loss applies it); QUANTIZE
+  and DEQUANTIZE of activations are the identity of the float graph, DEQUANTIZE of a constant folds into it;
 - every weight in the file becomes a weight of the graph, so ``train`` fine-tunes the real model;
 - a fully integer-quantised file (int8 activations, int8 weights per tensor or per output channel, int32
-  biases) keeps its scales per conv/dense layer (and the output grid of each int8 ADD and AVERAGE_POOL_2D,
-  as an entry whose ``w_scale`` is ``None``: the int8 network rounds those outputs as the interpreter does),
+  biases) keeps its scales per conv/dense layer (and the output grid of each int8 ADD, AVERAGE_POOL_2D,
+  MEAN, MUL, LOGISTIC, TANH, ELU, LEAKY_RELU and HARD_SWISH, as an entry whose ``w_scale`` is ``None``:
+  the int8 network rounds those outputs to it, within one step of the interpreter's int8 kernels),
   and the scenario then runs and trains in int8 with them;
   a file only partly quantised (hybrid: int8 weights with float activations) is an import error saying
   how to convert it;
@@ -53,8 +59,9 @@ def import_tflite(path: str | Path) -> ImportedModel:
             "unsupported TFLite ops",
             missing,
             "tinyemu imports CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, "
-            "ADD, RESHAPE (to 2-D), SOFTMAX (at the output), RELU, RELU6, QUANTIZE, DEQUANTIZE, with fused "
-            "activations NONE, RELU or RELU6",
+            "ADD, RESHAPE (to 2-D), SOFTMAX (at the output), RELU, RELU6, LOGISTIC, TANH, ELU, LEAKY_RELU, "
+            "HARD_SWISH, MEAN (over H and W), MUL (of two computed tensors: equal shapes or a channel gate), "
+            "QUANTIZE, DEQUANTIZE, with fused activations NONE, RELU or RELU6",
         )
     cv = TfliteConverter(source, Path(path).stem, graph)
     for op in graph.operators:
@@ -90,7 +97,7 @@ def import_tflite(path: str | Path) -> ImportedModel:
 
 
 def unsupported_ops(graph: TfliteGraph) -> str:
-    """``"TANH x2 (a, b), CONV_2D (fused TANH) x1 (c)"`` for every operator the importer cannot convert."""
+    """``"EXP x2 (a, b), CONV_2D (fused TANH) x1 (c)"`` for every operator the importer cannot convert."""
     found: dict[str, list[str]] = {}
     for op in graph.operators:
         label = unsupported_label(op)

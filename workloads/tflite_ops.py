@@ -20,25 +20,13 @@ from typing import Any
 import numpy as np
 
 from workloads.layers import Add, AvgPool, Conv2d, Dense, Flatten, Layer, MaxPool, ReLU, ReLU6
-from workloads.tflite_convert import TfliteConverter
+from workloads.tflite_activation_ops import ACTIVATION_OPS
+from workloads.tflite_convert import FUSED, FUSED_NAMES, TfliteConverter
+from workloads.tflite_gate_ops import GATE_OPS
 from workloads.tflite_reader import TfliteOperator, TfliteTensor
-
-FUSED = {0: None, 1: ReLU, 3: ReLU6}
-"""Layer of each supported ``ActivationFunctionType`` (schema.fbs: NONE 0, RELU 1, RELU6 3)."""
-
-FUSED_NAMES = {2: "RELU_N1_TO_1", 4: "TANH", 5: "SIGN_BIT"}
-"""The fused activations without a tinyemu layer (named in the unsupported-ops message)."""
 
 PADDING = {0: "same", 1: "valid"}
 """``Padding`` (schema.fbs: SAME 0, VALID 1) as the layers' padding; TensorFlow's SAME is the layers' one."""
-
-
-def _activation(cv: TfliteConverter, op: TfliteOperator, name: str) -> None:
-    """The op's output is ``name`` followed by its fused activation (if any)."""
-    kind = FUSED[op.options.get("FusedActivationFunction", 0)]
-    if kind is not None:
-        name = cv.emit(kind(), (name,))
-    cv.set_output(op, name)
 
 
 def _window(cv: TfliteConverter, op: TfliteOperator) -> tuple[str, tuple[int, int]]:
@@ -84,7 +72,7 @@ def _weighted(cv, op, layer: Layer, x: str, w: np.ndarray, w_t: TfliteTensor, ch
     tensors = {"weight": w} if bias is None else {"weight": w, "bias": bias}
     name = cv.emit(layer, (x,), **tensors)
     cv.record_quant(op, name, w_t, channels)
-    _activation(cv, op, name)
+    cv.activate(op, name)
 
 
 def conv_2d(cv: TfliteConverter, op: TfliteOperator) -> None:
@@ -136,8 +124,8 @@ def _pool(cv: TfliteConverter, op: TfliteOperator, kind: type) -> None:
     pool = (op.options["FilterHeight"], op.options["FilterWidth"])
     name = cv.emit(kind(pool, strides, padding), (x,))
     if kind is AvgPool:
-        _rounded_output(cv, op, name)
-    _activation(cv, op, name)
+        cv.round_output(op, name)
+    cv.activate(op, name)
 
 
 def average_pool_2d(cv: TfliteConverter, op: TfliteOperator) -> None:
@@ -154,26 +142,19 @@ def add(cv: TfliteConverter, op: TfliteOperator) -> None:
     if cv.shape(a) != cv.shape(b):
         raise cv.fail(op, "input shapes", [cv.shape(a), cv.shape(b)], "equal shapes (no broadcasting)")
     name = cv.emit(Add(), (a, b))
-    _rounded_output(cv, op, name)  # an int8 ADD rounds (and saturates) its sum to its output's grid
-    _activation(cv, op, name)
-
-
-def _rounded_output(cv: TfliteConverter, op: TfliteOperator, name: str) -> None:
-    """Keep the int8 output grid of a layer without weights that rounds to it (ADD, AVERAGE_POOL_2D)."""
-    y = cv.tensor(op.outputs[0]).activation_quant()
-    if y is not None:
-        keys = ("w_scale", "x_scale", "x_zero_point")
-        cv.quant[name] = {**dict.fromkeys(keys), "y_scale": y[0], "y_zero_point": y[1]}
+    cv.round_output(op, name)  # an int8 ADD rounds (and saturates) its sum to its output's grid
+    cv.activate(op, name)
 
 
 def reshape(cv: TfliteConverter, op: TfliteOperator) -> None:
     x = cv.input(op, 0)
     target = cv.tensor(op.outputs[0]).shape[1:]
-    if tuple(target) == cv.shape(x):
-        cv.set_output(op, x)
+    if tuple(target) == cv.shape(x) or (len(cv.shape(x)) == 1 and tuple(target) == (1, 1, *cv.shape(x))):
+        cv.set_output(op, x)  # a vector stands for (batch, 1, 1, C) as well (a squeeze-excitation gate)
         return
     if len(target) != 1 or target[0] != prod(cv.shape(x)):
-        raise cv.fail(op, "shape", list(target), f"(batch, {prod(cv.shape(x))}): a flatten")
+        flat = f"(batch, {prod(cv.shape(x))}): a flatten (or a vector as (batch, 1, 1, C))"
+        raise cv.fail(op, "shape", list(target), flat)
     cv.set_output(op, x if len(cv.shape(x)) == 1 else cv.emit(Flatten(), (x,)))
 
 
@@ -206,12 +187,14 @@ OPS: dict[str, Callable[[TfliteConverter, TfliteOperator], None]] = {
     "RELU6": lambda cv, op: cv.set_output(op, cv.emit(ReLU6(), (cv.input(op, 0),))),
     "QUANTIZE": quantize,
     "DEQUANTIZE": quantize,
+    **ACTIVATION_OPS,
+    **GATE_OPS,
 }
 """Converter of every TensorFlow Lite builtin operator the importer supports."""
 
 
 def unsupported_label(op: TfliteOperator) -> str | None:
-    """``"TANH"`` or ``"CONV_2D (fused TANH)"`` if the importer cannot convert ``op``, else None."""
+    """``"EXP"`` or ``"CONV_2D (fused TANH)"`` if the importer cannot convert ``op``, else None."""
     if op.op not in OPS:
         return op.op
     fused = op.options.get("FusedActivationFunction", 0)

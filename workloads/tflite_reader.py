@@ -26,6 +26,9 @@ OPTIONS = {
     "FULLY_CONNECTED": "FullyConnectedOptions",
     "ADD": "AddOptions",
     "SOFTMAX": "SoftmaxOptions",
+    "LEAKY_RELU": "LeakyReluOptions",
+    "MUL": "MulOptions",
+    "MEAN": "ReducerOptions",
 }
 """The options table of each operator whose options the converters read."""
 
@@ -42,6 +45,8 @@ OPTION_FIELDS = (
     "KeepNumDims",
     "WeightsFormat",
     "Beta",
+    "Alpha",
+    "KeepDims",
 )
 
 

@@ -144,9 +144,91 @@ def unsupported_model(path):
         T("t4", (1, 4)),
     ]
     ops = [
-        Op("TANH", (0,), (1,)),
-        Op("LOGISTIC", (1,), (2,)),
-        Op("TANH", (2,), (3,)),
+        Op("EXP", (0,), (1,)),
+        Op("SIN", (1,), (2,)),
+        Op("EXP", (2,), (3,)),
         Op("FULLY_CONNECTED", (3, 4, -1), (5,), **fc_options(activation=4)),
     ]
     return write_tflite(path, tensors, ops)
+
+
+CONV_SAME = {"Padding": 0, "StrideH": 1, "StrideW": 1, "DilationHFactor": 1, "DilationWFactor": 1}
+
+
+def se_model(path, rng, gate="reshape"):
+    """:func:`se_parts` written to ``path``: (path, float32 constants by name)."""
+    tensors, ops, w = se_parts(rng, gate)
+    return write_tflite(path, tensors, ops), w
+
+
+def se_parts(rng, gate="reshape"):
+    """A squeeze-excitation classifier of (8, 8, 3) inputs into 3 classes: CONV_2D 3x3 -> HARD_SWISH ->
+    MEAN (keep_dims) -> FULLY_CONNECTED -> RELU -> FULLY_CONNECTED -> LOGISTIC -> [RESHAPE to (1, 1, 1, 8)]
+    -> MUL (the feature map times the gate) -> CONV_2D 1x1 -> MEAN -> FULLY_CONNECTED.
+
+    ``gate`` "reshape" reshapes the gate to (1, 1, 1, 8); "broadcast" multiplies by the (1, 8) vector, gate
+    first. Returns the tensors, the operators and the float32 constants by name (file layouts: OHWI,
+    (units, F)).
+    """
+    w = {
+        "conv1_w": rng.standard_normal((8, 3, 3, 3)) * 0.5,
+        "conv1_b": rng.standard_normal(8) * 0.5,
+        "fc1_w": rng.standard_normal((4, 8)),
+        "fc1_b": rng.standard_normal(4) * 0.5,
+        "fc2_w": rng.standard_normal((8, 4)),
+        "fc2_b": rng.standard_normal(8) * 0.5,
+        "conv2_w": rng.standard_normal((6, 1, 1, 8)) * 0.5,
+        "conv2_b": rng.standard_normal(6) * 0.5,
+        "fc3_w": rng.standard_normal((3, 6)),
+        "fc3_b": rng.standard_normal(3) * 0.5,
+    }
+    w = {k: v.astype(np.float32) for k, v in w.items()}
+    spatial = np.array([1, 2], np.int32)
+    tensors = [
+        T("x", (1, 8, 8, 3)),  # 0
+        T("conv1_w", (8, 3, 3, 3), data=w["conv1_w"]),
+        T("conv1_b", (8,), data=w["conv1_b"]),
+        T("conv1", (1, 8, 8, 8)),
+        T("hswish", (1, 8, 8, 8)),
+        T("axes", (2,), np.int32, data=spatial),  # 5
+        T("squeeze", (1, 1, 1, 8)),
+        T("fc1_w", (4, 8), data=w["fc1_w"]),
+        T("fc1_b", (4,), data=w["fc1_b"]),
+        T("fc1", (1, 4)),
+        T("relu", (1, 4)),  # 10
+        T("fc2_w", (8, 4), data=w["fc2_w"]),
+        T("fc2_b", (8,), data=w["fc2_b"]),
+        T("fc2", (1, 8)),
+        T("gate", (1, 8)),
+        T("gate_shape", (4,), np.int32, data=np.array([1, 1, 1, 8], np.int32)),  # 15
+        T("gate4", (1, 1, 1, 8)),
+        T("excited", (1, 8, 8, 8)),
+        T("conv2_w", (6, 1, 1, 8), data=w["conv2_w"]),
+        T("conv2_b", (6,), data=w["conv2_b"]),
+        T("conv2", (1, 8, 8, 6)),  # 20
+        T("axes2", (2,), np.int32, data=spatial),
+        T("pooled", (1, 6)),
+        T("fc3_w", (3, 6), data=w["fc3_w"]),
+        T("fc3_b", (3,), data=w["fc3_b"]),
+        T("logits", (1, 3)),  # 25
+    ]
+    keep = {"options": "ReducerOptions", "fields": {"KeepDims": True}}
+    ops = [
+        Op("CONV_2D", (0, 1, 2), (3,), "Conv2DOptions", CONV_SAME),
+        Op("HARD_SWISH", (3,), (4,)),
+        Op("MEAN", (4, 5), (6,), **keep),
+        Op("FULLY_CONNECTED", (6, 7, 8), (9,), **fc_options()),
+        Op("RELU", (9,), (10,)),
+        Op("FULLY_CONNECTED", (10, 11, 12), (13,), **fc_options()),
+        Op("LOGISTIC", (13,), (14,)),
+    ]
+    if gate == "reshape":
+        ops += [Op("RESHAPE", (14, 15), (16,)), Op("MUL", (4, 16), (17,), "MulOptions", {})]
+    else:
+        ops += [Op("MUL", (14, 4), (17,), "MulOptions", {})]
+    ops += [
+        Op("CONV_2D", (17, 18, 19), (20,), "Conv2DOptions", CONV_SAME),
+        Op("MEAN", (20, 21), (22,), "ReducerOptions", {"KeepDims": False}),
+        Op("FULLY_CONNECTED", (22, 23, 24), (25,), **fc_options()),
+    ]
+    return tensors, ops, w
