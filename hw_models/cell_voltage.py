@@ -9,6 +9,7 @@ voltage, so a heavier load is cut off at a higher state of charge.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 
 from hw_models.battery import Battery
@@ -30,17 +31,24 @@ def ocv_v(battery: Battery, soc: float) -> float:
     return ys[i] + (ys[i + 1] - ys[i]) * (s - xs[i]) / (xs[i + 1] - xs[i])
 
 
+@functools.lru_cache(maxsize=64)
+def _cumulative(xs: tuple[float, ...], ys: tuple[float, ...]) -> tuple[float, ...]:
+    """The curve's integral from 0 to each breakpoint (trapezoids: exact for a piecewise-linear curve)."""
+    totals = [0.0]
+    for i in range(len(xs) - 1):
+        totals.append(totals[-1] + (xs[i + 1] - xs[i]) * (ys[i] + ys[i + 1]) / 2)
+    return tuple(totals)
+
+
 def _integral(battery: Battery, soc: float) -> float:
     """The integral of the curve from 0 to ``soc`` (exact for a piecewise-linear curve)."""
     xs, ys = _curve(battery)
-    s = min(1.0, max(0.0, soc))
-    total = 0.0
-    for i in range(len(xs) - 1):
-        if s <= xs[i]:
-            break
-        hi = min(s, xs[i + 1])
-        total += (hi - xs[i]) * (ys[i] + ocv_v(battery, hi)) / 2
-    return total
+    s = min(1.0, max(0.0, soc), xs[-1])
+    if s <= xs[0]:
+        return 0.0
+    i = min(bisect.bisect_right(xs, s) - 1, len(xs) - 2)
+    at_s = ys[i] + (ys[i + 1] - ys[i]) * (s - xs[i]) / (xs[i + 1] - xs[i])
+    return _cumulative(xs, ys)[i] + (s - xs[i]) * (ys[i] + at_s) / 2
 
 
 def mean_ocv_v(battery: Battery, soc_a: float, soc_b: float) -> float:

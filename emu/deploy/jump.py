@@ -82,19 +82,21 @@ def power(f: Affine, n: int) -> Affine:
 
 
 def first_failure(f: Affine, x0: Vector, ok: Callable[[Vector], bool], limit: int) -> int:
-    """The first ``j < limit`` whose period fails from ``f^j(x0)`` (``limit`` if none), by bisection.
+    """The first ``j < limit`` whose period fails from ``f^j(x0)`` (``limit`` if none).
 
-    Assumes the monotone drain of the module docstring: true, then false.
+    Assumes the monotone drain of the module docstring (true, then false), so a binary search over ``j``
+    finds it; the search climbs by the powers ``f^(2^k)``, each squared once, rather than raising ``f``
+    to every probed ``j``.
     """
     if limit <= 0 or not ok(x0):
         return 0
-    if ok(apply(power(f, limit - 1), x0)):
-        return limit
-    lo, hi = -1, limit - 1  # ok at lo (or lo = -1), fails at hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(apply(power(f, mid), x0)):
-            lo = mid
-        else:
-            hi = mid
-    return hi
+    powers = [f]
+    while (1 << len(powers)) < limit:
+        powers.append(compose(powers[-1], powers[-1]))
+    j, x = 0, x0  # ok at f^j(x0)
+    for k in range(len(powers) - 1, -1, -1):
+        if j + (1 << k) <= limit - 1:
+            ahead = apply(powers[k], x)
+            if ok(ahead):
+                j, x = j + (1 << k), ahead
+    return limit if j == limit - 1 else j + 1

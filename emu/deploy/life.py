@@ -111,6 +111,8 @@ def lifetime(
         mode == "fast",
         built.restart_soc,
     )
+    if first is not None:
+        run.sessions[first.samples] = first  # simulated once: the run reuses it for sessions this size
     if burst is not None and not burst.carried:
         # a fresh cell cannot hold the chip up through one inference: the first one browns it out
         run.end_cause, run.end_detail = "burst_not_carried", f"the first inference browns out: {burst.note}"
