@@ -147,6 +147,12 @@ def judge(
             f"the arena ({memory.peak_sram_bytes} B) is larger than the largest contiguous SRAM bank "
             f"({largest_bank} B): the firmware must split it across banks"
         )
+    if reserved_sram_bytes == 0 and firmware_flash_bytes == 0:
+        notes.append(
+            "no SRAM is reserved for the firmware (stack, heap, a radio stack) and no flash for its code: "
+            "the verdict is for the training arena alone; set memory.reserved_sram_kib and "
+            "memory.firmware_flash_kib (for example --set memory.reserved_sram_kib=16)"
+        )
     contributors = tuple(memory.live_at_peak()[:8]) if sram_over else ()
     suggestions: list[Suggestion] = []
     if not feasible and suggest:

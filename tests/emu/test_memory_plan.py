@@ -131,3 +131,17 @@ def test_inference_has_no_backward_and_no_gradients():
     memory = plan_memory(GRAPHS["mlperf-resnet8"], TrainingPlan(update="none"))
     assert {t.phase for t in memory.program.tasks} == {"forward"}
     assert memory.breakdown_bytes["gradients"] == 0
+
+
+def test_a_verdict_without_firmware_memory_says_so():
+    from pathlib import Path
+
+    import emu
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    bare = emu.Scenario.from_toml(examples / "kws_nrf52840.toml").with_changes(
+        reserved_sram_bytes=0, firmware_flash_bytes=0
+    )
+    assert any("memory.reserved_sram_kib" in n for n in emu.plan(bare).verdict.notes)
+    reserved = bare.with_changes(reserved_sram_bytes=16 * 1024)
+    assert not any("memory.reserved_sram_kib" in n for n in emu.plan(reserved).verdict.notes)
