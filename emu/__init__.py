@@ -15,6 +15,7 @@ from emu.study.comparison import PlanComparison, compare
 if TYPE_CHECKING:  # the lazy names below, for the type checker; at run time __getattr__ loads them
     from emu.deploy.life import lifetime
     from emu.deploy.lifetime_result import LifetimeResult
+    from emu.functional.forward import forward
     from emu.functional.training import TrainResult, train
     from emu.sim.simulation import SimulationResult, simulate
 
@@ -24,6 +25,7 @@ _LAZY = {
     "lifetime": "emu.deploy.life",
     "LifetimeResult": "emu.deploy.lifetime_result",
     "train": "emu.functional.training",
+    "forward": "emu.functional.forward",
     "TrainResult": "emu.functional.training",
     "optimize": "emu.study.optimization",
     "OptimizeResult": "emu.study.optimization",
@@ -60,6 +62,7 @@ __all__ = [
     "TrainResult",
     "compare",
     "describe_device",
+    "forward",
     "inspect_model",
     "lifetime",
     "optimize",

@@ -118,3 +118,14 @@ def test_a_fused_tanh_is_refused_as_the_interpreter_does_not_apply_it(tmp_path):
     path = write_tflite(tmp_path / "f.tflite", tensors, ops)
     with pytest.raises(WorkloadError, match=r"CONV_2D \(fused TANH\) x1 \(y\)"):
         import_tflite(path)
+
+
+def test_emu_forward_runs_a_tflite_file_in_its_own_nhwc_layout(tmp_path):
+    from tflite_builder import se_model
+
+    import emu
+
+    path, _ = se_model(tmp_path / "se.tflite", np.random.default_rng(3))
+    x = np.random.default_rng(4).standard_normal((3, 8, 8, 3)).astype(np.float32)
+    ours, ref = emu.forward(str(path), x), interpreter_outputs(path, x)
+    assert ours.shape == ref.shape and np.abs(ours - ref).max() <= 1e-4 * max(1.0, np.abs(ref).max())
