@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from emu.errors import ScenarioError
 from emu.scenario.scenario import Scenario
 from emu.scenario.train import TrainSettings
 from hw_models.input_file import check_input_file
@@ -175,11 +176,24 @@ def train(
         check_output_path(settings.weights_out, "train.weights_out")
     if settings.dataset != "digits" and Path(settings.dataset).exists():
         check_input_file(settings.dataset, "dataset .npz file", DATA_FILE_MAX_BYTES)
+    model_weights = scenario.settings.get("model", {}).get("weights")
+    asked = (
+        pretrain_epochs
+        if pretrain_epochs is not None
+        else scenario.settings.get("train", {}).get("pretrain_epochs")
+    )
+    if asked is not None and (model_weights or scenario.weights is not None):  # --weights skips it, as said
+        raise ScenarioError(
+            scenario.source,
+            "train.pretrain_epochs",
+            asked,
+            "only for a model trained from scratch: this one brings its own weights (the model file's, or "
+            "model.weights), so there is nothing to pretrain; leave it out",
+        )
     graph, plan = scenario.model, scenario.plan
     data = load_dataset(settings.dataset, graph, settings.seed, settings.shift)
     rng = np.random.default_rng(settings.seed)
     pretrain_epochs_run = 0
-    model_weights = scenario.settings.get("model", {}).get("weights")
     start: Mapping[str, Mapping[str, np.ndarray]]
     if settings.weights is not None:
         start = load_weights(_checked(settings.weights), graph)

@@ -43,3 +43,11 @@ def test_inspect_plan_run_and_train(cli, model, tmp_path):
     assert train.code == 0, train.err
     result = json.loads(train.out)
     assert result["samples"] > 0 and all(np.isfinite(result["loss_curve"]))
+
+
+def test_pretrain_epochs_on_a_model_with_its_own_weights_is_refused(cli, tmp_path):
+    from tests.cli.cli_checks import one_line_error
+
+    path = har_model(tmp_path / "har.onnx", "mean", "AveragePool")
+    result = cli("train", "--device", "nrf52840", "--model", str(path), "--pretrain-epochs", "3")
+    one_line_error(result, "train.pretrain_epochs", "brings its own weights")
