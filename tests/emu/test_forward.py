@@ -10,24 +10,19 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from tests.workloads.onnx_builder import har_model, se_model  # noqa: E402
-from tests.workloads.onnx_export import run_onnxruntime  # noqa: E402
-
-
-def _close(ours, ref, rtol=1e-4):
-    assert ours.shape == ref.shape
-    assert np.abs(ours - ref).max() <= rtol * max(1.0, np.abs(ref).max())
+from tests.workloads.onnx_export import assert_matches, run_onnxruntime  # noqa: E402
 
 
 def test_an_onnx_image_model_takes_and_gives_nchw(tmp_path):
     path = se_model(tmp_path / "se.onnx", silu=True)
     x = np.random.default_rng(0).standard_normal((4, 3, 8, 8)).astype(np.float32)
-    _close(emu.forward(str(path), x), run_onnxruntime(path, x))
+    assert_matches(emu.forward(str(path), x), run_onnxruntime(path, x))
 
 
 def test_an_onnx_sequence_model_takes_n_c_l(tmp_path):
     path = har_model(tmp_path / "har.onnx", "mean", "AveragePool", "Tanh")
     x = np.random.default_rng(1).standard_normal((5, 3, 32)).astype(np.float32)
-    _close(emu.forward(path, x), run_onnxruntime(path, x))
+    assert_matches(emu.forward(path, x), run_onnxruntime(path, x))
 
 
 def test_a_scenario_runs_its_own_weights_and_precision(tmp_path):
@@ -35,7 +30,7 @@ def test_a_scenario_runs_its_own_weights_and_precision(tmp_path):
     scenario = emu.Scenario.from_dict({"device": {"name": "nrf52840"}, "model": {"name": str(path)}})
     x = np.random.default_rng(2).standard_normal((3, 8, 8, 3))  # a scenario's batch is NHWC
     nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2)).astype(np.float32)
-    _close(emu.forward(scenario, x), run_onnxruntime(path, nchw))
+    assert_matches(emu.forward(scenario, x), run_onnxruntime(path, nchw))
     int8 = emu.forward(scenario, x, precision="int8")  # calibrated on x: near, not equal
     assert int8.shape == (3, 3) and not np.array_equal(int8, emu.forward(scenario, x))
     assert np.abs(int8 - emu.forward(scenario, x)).max() < 0.25 * np.abs(emu.forward(scenario, x)).max()

@@ -274,3 +274,9 @@ def reference_forward(graph: Graph, weights: dict, x: np.ndarray, bn_eps: float 
             raise NotImplementedError(kind)
         acts[node.name] = y
     return acts[graph.output.name]
+
+
+def assert_matches(ours: np.ndarray, ref: np.ndarray, rtol: float = 1e-4) -> None:
+    """``ours`` has ``ref``'s shape and is within ``rtol`` of its largest magnitude (at least 1)."""
+    assert ours.shape == ref.shape, (ours.shape, ref.shape)
+    assert np.abs(ours - ref).max() <= rtol * max(1.0, np.abs(ref).max())

@@ -10,19 +10,12 @@ pytest.importorskip("onnxruntime")
 
 from netref import assert_step_gradients_match_fd, ref_forward  # noqa: E402
 from onnx_builder import Model, onnx_input  # noqa: E402
-from onnx_export import run_onnxruntime  # noqa: E402
+from onnx_export import assert_matches, run_onnxruntime  # noqa: E402
 
 from workloads.network import Network  # noqa: E402
 from workloads.onnx_import import import_onnx  # noqa: E402
 from workloads.plan import TrainingPlan  # noqa: E402
 from workloads.program import lower  # noqa: E402
-
-RTOL = 1e-4
-
-
-def _close(ours, ref):
-    assert ours.shape == ref.shape
-    assert np.abs(ours - ref).max() <= RTOL * max(1.0, np.abs(ref).max())
 
 
 def _model(path, act_op, **attrs):
@@ -62,8 +55,8 @@ def test_forward_matches_onnxruntime(tmp_path, op, attrs, kind):
         assert model.graph["act1"].layer.alpha == pytest.approx(attrs.get("alpha", default))
     x = (np.random.default_rng(1).standard_normal((3, 6, 6, 2)) * 2).astype(np.float32)
     ref = run_onnxruntime(path, onnx_input(x))
-    _close(Network(model.graph, model.weights).forward(x), ref)
-    _close(ref_forward(model.graph, model.weights, x), ref)
+    assert_matches(Network(model.graph, model.weights).forward(x), ref)
+    assert_matches(ref_forward(model.graph, model.weights, x), ref)
 
 
 @pytest.mark.parametrize("op,attrs,kind", TRAINED)

@@ -10,20 +10,13 @@ pytest.importorskip("onnxruntime")
 
 from netref import assert_step_gradients_match_fd, ref_forward  # noqa: E402
 from onnx_builder import Model, inception_model, onnx_input  # noqa: E402
-from onnx_export import run_onnxruntime  # noqa: E402
+from onnx_export import assert_matches, run_onnxruntime  # noqa: E402
 
 from workloads.errors import WorkloadError  # noqa: E402
 from workloads.network import Network  # noqa: E402
 from workloads.onnx_import import import_onnx  # noqa: E402
 from workloads.plan import TrainingPlan  # noqa: E402
 from workloads.program import lower  # noqa: E402
-
-RTOL = 1e-4
-
-
-def _close(ours, ref):
-    assert ours.shape == ref.shape
-    assert np.abs(ours - ref).max() <= RTOL * max(1.0, np.abs(ref).max())
 
 
 def _x(shape, seed=1, batch=3):
@@ -40,8 +33,8 @@ def test_inception_block_matches_onnxruntime(tmp_path, head, axis):
     assert ("features" in model.graph) == (head == "vectors")
     x = _x((8, 8, 3))
     ref = run_onnxruntime(path, onnx_input(x))
-    _close(Network(model.graph, model.weights).forward(x), ref)
-    _close(ref_forward(model.graph, model.weights, x), ref)
+    assert_matches(Network(model.graph, model.weights).forward(x), ref)
+    assert_matches(ref_forward(model.graph, model.weights, x), ref)
 
 
 def test_inception_parameters_and_macs(tmp_path):
@@ -67,7 +60,7 @@ def test_concat_of_flattened_maps_keeps_onnx_element_order(tmp_path):
     path = m.save(tmp_path / "m.onnx")
     model = import_onnx(path)
     x = _x((4, 4, 2))
-    _close(Network(model.graph, model.weights).forward(x), run_onnxruntime(path, onnx_input(x)))
+    assert_matches(Network(model.graph, model.weights).forward(x), run_onnxruntime(path, onnx_input(x)))
 
 
 def test_concat_of_sequences_matches_onnxruntime(tmp_path):
@@ -83,7 +76,7 @@ def test_concat_of_sequences_matches_onnxruntime(tmp_path):
     assert model.graph["join"].output_shape == (1, 16, 6)
     x = _x((1, 16, 3))
     ref = run_onnxruntime(path, onnx_input(x, one_d=True))
-    _close(Network(model.graph, model.weights).forward(x), ref)
+    assert_matches(Network(model.graph, model.weights).forward(x), ref)
 
 
 @pytest.mark.parametrize("head", ["gap", "vectors"])

@@ -9,20 +9,14 @@ pytest.importorskip("onnxruntime")
 
 from netref import assert_step_gradients_match_fd, ref_forward  # noqa: E402
 from onnx_builder import Model, har_model, onnx_input  # noqa: E402
-from onnx_export import run_onnxruntime  # noqa: E402
+from onnx_export import assert_matches, run_onnxruntime  # noqa: E402
 
 from workloads.errors import WorkloadError  # noqa: E402
 from workloads.network import Network  # noqa: E402
 from workloads.onnx_import import import_onnx  # noqa: E402
 from workloads.plan import TrainingPlan  # noqa: E402
 
-RTOL = 1e-4
 C, L = 3, 32
-
-
-def _close(ours, ref):
-    assert ours.shape == ref.shape
-    assert np.abs(ours - ref).max() <= RTOL * max(1.0, np.abs(ref).max())
 
 
 def _x(rng, n=3):
@@ -43,8 +37,8 @@ def test_a_1d_cnn_matches_onnxruntime(tmp_path, head, pool):
     assert g["conv1"].macs == L * 5 * C * 8 and g["dw"].macs == 7 * 3 * 8 and g["conv3"].macs == 7 * 3 * 8 * 6
     x = _x(np.random.default_rng(1))
     ref = run_onnxruntime(path, onnx_input(x, one_d=True))
-    _close(Network(model.graph, model.weights).forward(x), ref)
-    _close(ref_forward(model.graph, model.weights, x), ref)
+    assert_matches(Network(model.graph, model.weights).forward(x), ref)
+    assert_matches(ref_forward(model.graph, model.weights, x), ref)
 
 
 def test_a_1d_cnn_trains_with_exact_gradients(tmp_path):
@@ -69,7 +63,7 @@ def test_a_1d_output_sequence_keeps_onnx_order(tmp_path):
     x = _x(np.random.default_rng(6))
     ref = run_onnxruntime(path, onnx_input(x, one_d=True))
     ours = Network(model.graph, model.weights).forward(x)
-    _close(onnx_input(ours, one_d=True), ref)
+    assert_matches(onnx_input(ours, one_d=True), ref)
 
 
 def test_1d_errors_name_the_node_and_what_is_allowed(tmp_path):

@@ -12,13 +12,11 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-from onnx_export import export_graph, reference_forward, run_onnxruntime, softmax, to_nchw  # noqa: E402
+from onnx_export import assert_matches, export_graph, reference_forward, run_onnxruntime, softmax, to_nchw  # noqa: E402
 
 from workloads.graph import GraphBuilder  # noqa: E402
 from workloads.onnx_import import import_onnx  # noqa: E402
 from workloads.zoo import build_model  # noqa: E402
-
-RTOL = 1e-4
 
 ZOO_SMALL = [
     ("lenet-digits", {}),
@@ -29,11 +27,6 @@ ZOO_SMALL = [
     ("mlperf-autoencoder", {}),
     ("mbv2-w0.35", {"resolution": 32}),
 ]
-
-
-def _close(ours: np.ndarray, ref: np.ndarray) -> None:
-    assert ours.shape == ref.shape
-    assert np.abs(ours - ref).max() <= RTOL * max(1.0, np.abs(ref).max())
 
 
 def _folded_bn_params(graph) -> int:
@@ -68,7 +61,7 @@ def test_zoo_forward_matches_onnxruntime(tmp_path, name, options, flatten, dense
     export_graph(graph, path, softmax=False, flatten=flatten, dense=dense, seed=3)
     imported = import_onnx(path)
     x = np.random.default_rng(1).standard_normal((2, *graph.input_shape)).astype(np.float32)
-    _close(reference_forward(imported.graph, imported.weights, x), run_onnxruntime(path, to_nchw(x)))
+    assert_matches(reference_forward(imported.graph, imported.weights, x), run_onnxruntime(path, to_nchw(x)))
 
 
 def test_softmax_output_is_dropped_and_the_loss_is_cross_entropy(tmp_path):
@@ -80,7 +73,7 @@ def test_softmax_output_is_dropped_and_the_loss_is_cross_entropy(tmp_path):
     assert imported.graph.output.kind == "dense"
     x = np.random.default_rng(2).standard_normal((3, 8, 8, 1)).astype(np.float32)
     logits = reference_forward(imported.graph, imported.weights, x)
-    _close(softmax(logits), run_onnxruntime(path, to_nchw(x)))
+    assert_matches(softmax(logits), run_onnxruntime(path, to_nchw(x)))
 
 
 def _conv_bn_model(path, share_conv_output: bool, eps: float = 1e-3):
@@ -123,7 +116,7 @@ def test_conv_batchnorm_fold_is_exact(tmp_path):
     np.testing.assert_allclose(imported.weights["conv"]["bias"], (b - mean) * s + beta, rtol=1e-5, atol=1e-6)
     x = np.random.default_rng(0).standard_normal((2, 5, 5, 3)).astype(np.float32)
     ref = run_onnxruntime(path, to_nchw(x)).transpose(0, 2, 3, 1)
-    _close(reference_forward(imported.graph, imported.weights, x), ref)
+    assert_matches(reference_forward(imported.graph, imported.weights, x), ref)
 
 
 def test_batchnorm_is_not_folded_when_the_conv_output_has_another_reader(tmp_path):
@@ -133,7 +126,10 @@ def test_batchnorm_is_not_folded_when_the_conv_output_has_another_reader(tmp_pat
     assert [n.kind for n in imported.graph] == ["input", "conv2d", "batchnorm", "add", "relu"]
     x = np.random.default_rng(0).standard_normal((2, 5, 5, 3)).astype(np.float32)
     ref = run_onnxruntime(path, to_nchw(x)).transpose(0, 2, 3, 1)
-    _close(reference_forward(imported.graph, imported.weights, x), ref)  # BN epsilon 1e-3 carried over
+    # the BN epsilon 1e-3 is carried over
+    assert_matches(
+        reference_forward(imported.graph, imported.weights, x), ref
+    )  # BN epsilon 1e-3 carried over
 
 
 def _flatten_graph():
@@ -157,7 +153,7 @@ def test_flatten_after_conv_permutes_the_dense_rows_exactly(tmp_path):
                 assert np.array_equal(ours[(hh * w + ww) * c + cc], onnx_w[cc * h * w + hh * w + ww])
     assert not np.array_equal(ours, onnx_w)  # the order really differs for this shape
     x = np.random.default_rng(0).standard_normal((2, 4, 3, 2)).astype(np.float32)
-    _close(reference_forward(imported.graph, imported.weights, x), run_onnxruntime(path, to_nchw(x)))
+    assert_matches(reference_forward(imported.graph, imported.weights, x), run_onnxruntime(path, to_nchw(x)))
 
 
 def test_keras_style_transpose_then_reshape_needs_no_permutation(tmp_path):
@@ -195,7 +191,7 @@ def test_nhwc_input_with_transpose_and_cancelling_transpose_pairs(tmp_path):
     assert [n.kind for n in imported.graph] == ["input", "conv2d", "relu"]
     x = rng.standard_normal((1, 7, 6, 2)).astype(np.float32)
     ref = run_onnxruntime(path, x).transpose(0, 2, 3, 1)
-    _close(reference_forward(imported.graph, imported.weights, x), ref)
+    assert_matches(reference_forward(imported.graph, imported.weights, x), ref)
 
 
 def test_network_executor_matches_onnxruntime(tmp_path):
@@ -206,7 +202,7 @@ def test_network_executor_matches_onnxruntime(tmp_path):
     imported = import_onnx(path)
     net = network.Network(imported.graph, weights=imported.weights, precision="fp32")
     x = np.random.default_rng(6).standard_normal((2, 32, 32, 3)).astype(np.float32)
-    _close(net.forward(x), run_onnxruntime(path, to_nchw(x)))
+    assert_matches(net.forward(x), run_onnxruntime(path, to_nchw(x)))
 
 
 def test_gemm_alpha_beta_reshape_by_constant_node_identity_and_pool_ceil_mode(tmp_path):
@@ -238,4 +234,4 @@ def test_gemm_alpha_beta_reshape_by_constant_node_identity_and_pool_ceil_mode(tm
     assert [n.kind for n in imported.graph] == ["input", "maxpool", "flatten", "dense"]
     np.testing.assert_allclose(imported.weights["fc"]["bias"], 2.0 * c[0], rtol=1e-7)
     x = rng.standard_normal((1, 4, 4, 2)).astype(np.float32)
-    _close(reference_forward(imported.graph, imported.weights, x), run_onnxruntime(path, to_nchw(x)))
+    assert_matches(reference_forward(imported.graph, imported.weights, x), run_onnxruntime(path, to_nchw(x)))

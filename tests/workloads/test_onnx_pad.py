@@ -9,21 +9,15 @@ pytest.importorskip("onnxruntime")
 
 from netref import assert_step_gradients_match_fd, ref_forward  # noqa: E402
 from onnx_builder import Model, onnx_input  # noqa: E402
-from onnx_export import run_onnxruntime  # noqa: E402
+from onnx_export import assert_matches, run_onnxruntime  # noqa: E402
 
 from workloads.errors import WorkloadError  # noqa: E402
 from workloads.network import Network  # noqa: E402
 from workloads.onnx_import import import_onnx  # noqa: E402
 from workloads.plan import TrainingPlan  # noqa: E402
 
-RTOL = 1e-4
 PADS = (1, 2, 0, 3)
 """(top, bottom, left, right) zeros of the Pads under test (uneven on purpose)."""
-
-
-def _close(ours, ref):
-    assert ours.shape == ref.shape
-    assert np.abs(ours - ref).max() <= RTOL * max(1.0, np.abs(ref).max())
 
 
 def _pad(m, form="input", pads=PADS, mode=None, value=None, name="pad"):
@@ -72,8 +66,8 @@ def _check(path, shape, one_d=False):
     model = import_onnx(path)
     x = _x(shape)
     ref = run_onnxruntime(path, onnx_input(x, one_d))
-    _close(Network(model.graph, model.weights).forward(x), ref)
-    _close(ref_forward(model.graph, model.weights, x), ref)
+    assert_matches(Network(model.graph, model.weights).forward(x), ref)
+    assert_matches(ref_forward(model.graph, model.weights, x), ref)
     return model.graph
 
 

@@ -10,21 +10,13 @@ pytest.importorskip("onnxruntime")
 
 from netref import assert_step_gradients_match_fd, ref_forward  # noqa: E402
 from onnx_builder import Model, onnx_input, se_model  # noqa: E402
-from onnx_export import run_onnxruntime  # noqa: E402
+from onnx_export import assert_matches, run_onnxruntime  # noqa: E402
 
 from workloads.errors import WorkloadError  # noqa: E402
 from workloads.network import Network  # noqa: E402
 from workloads.onnx_import import import_onnx  # noqa: E402
 from workloads.plan import TrainingPlan  # noqa: E402
 from workloads.program import lower  # noqa: E402
-
-RTOL = 1e-4
-
-
-def _close(ours, ref):
-    assert ours.shape == ref.shape
-    assert np.abs(ours - ref).max() <= RTOL * max(1.0, np.abs(ref).max())
-
 
 CASES = [
     {},
@@ -44,8 +36,8 @@ def test_squeeze_excitation_matches_onnxruntime(tmp_path, options):
     assert g["excite"].output_shape == (8, 8, 8)
     x = np.random.default_rng(1).standard_normal((3, 8, 8, 3)).astype(np.float32)
     ref = run_onnxruntime(path, onnx_input(x))
-    _close(Network(model.graph, model.weights).forward(x), ref)
-    _close(ref_forward(model.graph, model.weights, x), ref)
+    assert_matches(Network(model.graph, model.weights).forward(x), ref)
+    assert_matches(ref_forward(model.graph, model.weights, x), ref)
 
 
 def test_squeeze_excitation_trains_with_exact_gradients(tmp_path):
