@@ -34,6 +34,7 @@ from workloads.layer_ops import ParamGrads
 from workloads.step import CompiledStep, TrainState
 
 if TYPE_CHECKING:
+    from workloads.micro_batch import MicroBatchStep
     from workloads.network import Network
 
 SPLIT_MIN_BATCH = 2
@@ -70,8 +71,13 @@ def splits(batch: int, state: TrainState) -> bool:
     return batch * conv_macs >= SPLIT_MIN_CONV_MACS
 
 
-def build_step(network: Network, batch: int, state: TrainState) -> CompiledStep | SplitStep:
-    """The step of ``batch`` samples: split in two halves when :func:`splits` says so, else one program."""
+def build_step(network: Network, batch: int, state: TrainState) -> CompiledStep | SplitStep | MicroBatchStep:
+    """The step of ``batch`` samples: micro-batches when the plan asks for them
+    (:mod:`workloads.micro_batch`), two halves when :func:`splits` says so, else one program."""
+    from workloads.micro_batch import MicroBatchStep, micro_batches
+
+    if micro_batches(batch, state):
+        return MicroBatchStep(network, batch, state)
     if splits(batch, state):
         return SplitStep(network, batch, state)
     return CompiledStep(network, batch, state, network.quant)
@@ -115,7 +121,7 @@ class SplitStep:
         self.network, self.batch, self.state = network, batch, state
         first = (batch + 1) // 2
         self.sizes = (first, batch - first)
-        half_grads = (_grads_like(state.grads), _grads_like(state.grads))
+        half_grads = (grads_like(state.grads), grads_like(state.grads))
         self.halves = tuple(
             CompiledStep(network, n, state, network.quant, grads)
             for n, grads in zip(self.sizes, half_grads, strict=True)
@@ -158,7 +164,7 @@ class SplitStep:
         return (n0 * loss0 + n1 * loss1) / batch
 
 
-def _grads_like(grads: dict[str, ParamGrads]) -> dict[str, ParamGrads]:
+def grads_like(grads: dict[str, ParamGrads]) -> dict[str, ParamGrads]:
     """Zeroed gradient buffers of the same layout (columns a sparse update skips stay zero)."""
     return {
         name: ParamGrads(

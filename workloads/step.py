@@ -21,6 +21,7 @@ from workloads.plan import LayerTraining, TrainingPlan
 from workloads.program import lower
 
 if TYPE_CHECKING:
+    from workloads.micro_batch import MicroBatchStep
     from workloads.network import Network
     from workloads.quantization import QuantizedLayers
     from workloads.split import SplitStep
@@ -60,7 +61,7 @@ class TrainState:
         self.macs_by_phase = dict.fromkeys(PHASES, 0)
         self.grads: dict[str, ParamGrads] = {}
         self.optimizer_state: dict[str, list[np.ndarray]] = {}
-        self._programs: dict[int, CompiledStep | SplitStep] = {}
+        self._programs: dict[int, CompiledStep | SplitStep | MicroBatchStep] = {}
         self.update_calls: list[Call] = []
         self.update_count = 0
         # which nodes get an output gradient: the lowering decides, for the cost side and the kernels alike
@@ -96,10 +97,11 @@ class TrainState:
             return quant.update_call(name, p2, g2, k, plan.optimizer, lr, mu, slots, self)
         return fp32_update(plan.optimizer, p2, g2, k, lr, mu, slots, self)
 
-    def program(self, batch: int) -> CompiledStep | SplitStep:
+    def program(self, batch: int) -> CompiledStep | SplitStep | MicroBatchStep:
         """The step program for ``batch`` samples (built on first use, then reused).
 
-        A :class:`workloads.split.SplitStep` (two halves run concurrently) where
+        A :class:`workloads.micro_batch.MicroBatchStep` when the plan micro-batches, a
+        :class:`workloads.split.SplitStep` (two halves run concurrently) where
         :func:`workloads.split.splits` says so, else one :class:`CompiledStep`.
         """
         if batch not in self._programs:
