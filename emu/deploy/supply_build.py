@@ -60,6 +60,16 @@ def build_supply(settings: SupplySettings, device: Device, base_dir: Path | None
     if settings.panel is not None:  # settings.harvests
         return _harvesting(settings, settings.panel, regulator, out_v, notes, base_dir)
     battery = load_battery(_path(settings.battery, base_dir))
+    full_v = max(battery.ocv_voltage_v or (battery.nominal_voltage_v,))
+    if regulator is None and full_v < DIRECT_MIN_VOLTAGE_V:
+        raise ScenarioError(
+            settings.source,
+            "supply.battery",
+            battery.name,
+            f"a cell the chip can run on directly: {battery.name} gives at most {full_v:g} V and a chip "
+            f"without a regulator needs at least {DIRECT_MIN_VOLTAGE_V:g} V (use a cell of 1.8 V or more, "
+            "such as CR2032 or CR2; tinyemu has no boost converter preset yet)",
+        )
     cutoff = None
     if regulator is not None and regulator.required_input_voltage_v > battery.cutoff_voltage_v:
         cutoff = regulator.required_input_voltage_v

@@ -26,10 +26,10 @@ def test_lifetime_json(cli):
 
 def test_lifetime_report_and_battery_flag(cli):
     r = cli(
-        "lifetime", "--scenario", "examples/kws_coin_cell.toml", "--battery", "AA-alkaline", "--horizon", "1y"
+        "lifetime", "--scenario", "examples/kws_coin_cell.toml", "--battery", "CR2", "--horizon", "1y"
     )
     assert r.code == 0, r.err
-    assert "state of charge |" in r.out and "AA-alkaline" in r.out
+    assert "state of charge |" in r.out and "CR2" in r.out
     assert "Energy over the whole life" in r.out and "still running at the horizon" in r.out
 
 
@@ -59,3 +59,10 @@ def test_plot(cli, tmp_path):
     else:
         assert r.code == 0, r.err
         assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_cell_below_what_the_chip_runs_on_without_a_regulator_is_refused(cli):
+    from tests.cli.cli_checks import one_line_error
+
+    r = cli("lifetime", "--scenario", "examples/kws_coin_cell.toml", "--battery", "AA-alkaline")
+    one_line_error(r, "supply.battery", "AA-alkaline", "1.8 V")
