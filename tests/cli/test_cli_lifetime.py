@@ -25,9 +25,7 @@ def test_lifetime_json(cli):
 
 
 def test_lifetime_report_and_battery_flag(cli):
-    r = cli(
-        "lifetime", "--scenario", "examples/kws_coin_cell.toml", "--battery", "CR2", "--horizon", "1y"
-    )
+    r = cli("lifetime", "--scenario", "examples/kws_coin_cell.toml", "--battery", "CR2", "--horizon", "1y")
     assert r.code == 0, r.err
     assert "state of charge |" in r.out and "CR2" in r.out
     assert "Energy over the whole life" in r.out and "still running at the horizon" in r.out
