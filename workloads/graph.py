@@ -32,6 +32,7 @@ from workloads.layers import (
     Shape,
     Sigmoid,
     Tanh,
+    Upsample,
 )
 
 _L = TypeVar("_L", bound=Layer)
@@ -324,6 +325,16 @@ class GraphBuilder:
         if len(xs) < 2:
             raise WorkloadError(self.name, f"{name or 'concat'}.inputs", xs, "at least 2 inputs")
         return self.add_layer(Concat(len(xs)), tuple(xs), name)
+
+    def upsample(
+        self, scale: int | tuple[int, int] = 2, x: str | None = None, name: str | None = None
+    ) -> str:
+        """Nearest-neighbour upsampling: each pixel repeated ``scale`` = ``(sh, sw)`` (or one int) times."""
+        pair = (scale, scale) if isinstance(scale, int) else tuple(scale)
+        if len(pair) != 2 or any(int(s) != s or s < 1 for s in pair):
+            allowed = "one or two positive integers"
+            raise WorkloadError(self.name, f"{name or 'upsample'}.scale", scale, allowed)
+        return self._chain(Upsample((int(pair[0]), int(pair[1]))), x, name)
 
     def _shape(self, x: str | None) -> Shape:
         target = x or self.last

@@ -35,6 +35,7 @@ from workloads.kernels.norm import _backward as _bn_backward
 from workloads.kernels.norm import _batch_stats, _frozen_backward, _invstd, _normalise
 from workloads.kernels.pooling import _avg, _global_avg, _global_avg_backward, _max_backward, _max_forward
 from workloads.kernels.smooth import _elu_backward, _elu_forward, _tanh_backward, _tanh_forward
+from workloads.kernels.upsample import _upsample_backward, _upsample_forward
 from workloads.layers import (
     ELU,
     MASK_KINDS,
@@ -44,6 +45,7 @@ from workloads.layers import (
     HardSigmoid,
     LeakyReLU,
     MaxPool,
+    Upsample,
 )
 
 Call = Callable[[], None]
@@ -189,6 +191,9 @@ def forward_op(
         return (lambda: _mul_forward(a3, b3, y3)), 0
     if kind == "concat":
         return _concat_call(ins, y), 0
+    if kind == "upsample":
+        sh, sw = node.layer_as(Upsample).scale
+        return (lambda: _upsample_forward(x, sh, sw, y)), 0
     raise ValueError(f"no forward kernel for layer kind {kind!r}")  # flatten/dropout are views
 
 
@@ -352,6 +357,9 @@ def backward_op(
         calls.append(lambda: _avg(gy, *window, include_pad, False, dx))
     elif kind == "global_avg_pool":
         calls.append(lambda: _global_avg_backward(gy, dx))
+    elif kind == "upsample":  # each input pixel: the sum of the gradient over its block
+        sh, sw = node.layer_as(Upsample).scale
+        calls.append(lambda: _upsample_backward(gy, sh, sw, dx))
     else:
         raise ValueError(f"no backward kernel for layer kind {kind!r}")
     return calls, 0, 0

@@ -335,6 +335,26 @@ class Concat(Layer):
 
 
 @dataclass(frozen=True)
+class Upsample(Layer):
+    """Nearest-neighbour upsampling of a feature map by integer factors ``scale = (sh, sw)``: each pixel
+    repeats as an ``sh x sw`` block, (H, W, C) -> (sh H, sw W, C). The output is a new tensor; the backward
+    sums its gradient over each block and keeps nothing."""
+
+    scale: tuple[int, int] = (2, 2)
+    kind = "upsample"
+
+    def __post_init__(self) -> None:
+        if len(self.scale) != 2 or any(int(s) != s or s < 1 for s in self.scale):
+            raise ValueError(f"upsample needs two positive integer scales, got {self.scale!r}")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        if len(inputs[0]) != 3:
+            raise ValueError(f"upsample needs an (H, W, C) input, got {inputs[0]}")
+        h, w, c = inputs[0]
+        return h * self.scale[0], w * self.scale[1], c
+
+
+@dataclass(frozen=True)
 class _Pool(Layer):
     pool: tuple[int, int] = (2, 2)
     stride: tuple[int, int] | None = None

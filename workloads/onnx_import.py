@@ -24,6 +24,8 @@ What maps to what (the per-op converters are in :mod:`workloads.onnx_ops`):
   spatial axes (keepdims 0 or 1) -> the pools; Flatten and Reshape to 2-D -> ``flatten``; Softmax at
   the output, Identity and Dropout are dropped; Transposes that cancel vanish; a constant zero Pad of
   the spatial axes folds into the padding of the Conv or pool reading it (:mod:`workloads.onnx_pad`);
+  a nearest Resize (or Upsample) by integer scales of the spatial axes whose coordinate mode repeats
+  each pixel -> ``upsample`` (:mod:`workloads.onnx_resize`);
 - quantised models (QuantizeLinear/DequantizeLinear around Conv/Gemm/MatMul, QLinearConv,
   QLinearMatMul): weights are dequantised into the float weights and the scales kept per layer; a
   QuantizeLinear whose zero point is the bottom of the range (onnxruntime's ``quantize_static`` folds the
@@ -53,8 +55,9 @@ from workloads.onnx_convert import Converter, node_label
 from workloads.onnx_layout_ops import LAYOUT_OPS, clip_supported
 from workloads.onnx_ops import PARAM_OPS
 from workloads.onnx_pad import PAD_OPS
+from workloads.onnx_resize import RESIZE_OPS
 
-OPS = {**PARAM_OPS, **LAYOUT_OPS, **ACTIVATION_OPS, **PAD_OPS}
+OPS = {**PARAM_OPS, **LAYOUT_OPS, **ACTIVATION_OPS, **PAD_OPS, **RESIZE_OPS}
 """Converter of every ONNX operator type (default domain) the importer supports."""
 
 SUPPORTED = (
@@ -63,7 +66,9 @@ SUPPORTED = (
     "Mul (same shapes or a channel gate), Concat (axis 1: channels, or features of 2-D tensors), "
     "MaxPool, AveragePool (1-D or 2-D), GlobalAveragePool, ReduceMean (over the spatial axes), Flatten, "
     "Reshape (to 2-D), Softmax (at the output), Identity, Dropout, Transpose (pairs that cancel), "
-    "Pad (constant 0 of the spatial axes, before a Conv or pool), Constant "
+    "Pad (constant 0 of the spatial axes, before a Conv or pool), "
+    "Resize and Upsample (mode nearest, integer scales of the spatial axes, coordinates that repeat "
+    "pixels), Constant "
     "and the quantisation ops QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul"
 )
 """What the unsupported-ops error says the importer reads."""

@@ -12,7 +12,7 @@ memory accounting, extended so that frozen layers between trainable ones still p
 * ReLU, ReLU6, leaky ReLU and hard sigmoid keep a 1-bit mask (``x > 0``, or inside the linear range);
   max-pool keeps a 1-byte argmax index per output element; sigmoid keeps its output (``y (1 - y)``) and
   hard swish its input; a mul (``x * s``, the squeeze-excitation gate) the other operand of each input
-  that needs a gradient; pools, adds, concats, flatten and dropout keep nothing.
+  that needs a gradient; pools, adds, concats, upsampling, flatten and dropout keep nothing.
 * Flatten and dropout alias their input; the activations and batch-norm run in place when nothing
   else reads their input afterwards (the usual fused-activation behaviour of MCU inference engines) and
   the backward does not need it.

@@ -3,8 +3,9 @@
 Rules (the constants are data, in ``hw_models/data/cores/<family>.toml``):
 
 * A task's kernel class follows its layer: a standard convolution is ``conv``, a depthwise one
-  ``depthwise``, a 1x1 one ``pointwise``; ``dense``; batch-norm, ReLU, adds, concats and dropout
-  are ``elementwise``; pools are ``pooling``; the loss task is ``loss`` and optimizer steps ``update``.
+  ``depthwise``, a 1x1 one ``pointwise``; ``dense``; batch-norm, ReLU, adds, concats, upsampling
+  and dropout are ``elementwise``; pools are ``pooling``; the loss task is ``loss`` and optimizer
+  steps ``update``.
   Flatten aliases its input and costs nothing.
 * cycles = cycles_per_mac x MACs + cycles_per_output x outputs + cycles_per_call x calls (a task stands
   for one call per micro-step when the plan accumulates gradients over micro-batches). Outputs are the
@@ -48,6 +49,7 @@ _ELEMENTWISE = frozenset(
         "add",
         "mul",
         "concat",
+        "upsample",
         "dropout",
     }
 )

@@ -9,7 +9,17 @@ from workloads.graph import GraphBuilder
 from workloads.plan import TrainingPlan
 from workloads.program import lower
 
-ELEMENTWISE = {"leaky_relu", "sigmoid", "tanh", "elu", "hard_sigmoid", "hard_swish", "mul", "concat"}
+ELEMENTWISE = {
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "elu",
+    "hard_sigmoid",
+    "hard_swish",
+    "mul",
+    "concat",
+    "upsample",
+}
 """The kinds under test whose work is element-wise (the activation class of the tables)."""
 
 
@@ -24,6 +34,8 @@ def _graph():
     side = g.conv(2, 1, x=x)
     g.concat(scaled, side)
     g.maxpool(2)
+    g.upsample((2, 3))
+    g.maxpool((2, 3))
     g.flatten()
     g.dense(3)
     g.hard_sigmoid(1 / 6)

@@ -82,6 +82,9 @@ def ref_forward(graph, weights, x):
             y = ins[0] * ins[1]
         elif k == "concat":
             y = np.concatenate(ins, axis=-1)
+        elif k == "upsample":
+            sh, sw = node.layer.scale
+            y = np.repeat(np.repeat(ins[0], sh, axis=1), sw, axis=2)
         elif k == "flatten":
             y = ins[0].reshape(len(ins[0]), -1)
         elif k == "dropout":

@@ -158,3 +158,50 @@ def inception_model(path, head="gap", axis=1, shape=(3, 8, 8)):
         m.op("Concat", [u, v], "features", axis=-1)
         m.gemm(6, 3, "fc")
     return m.save(path)
+
+
+def resize_model(
+    path,
+    head="autoencoder",
+    transform="half_pixel",
+    nearest="round_prefer_floor",
+    scales=(1.0, 1.0, 2.0, 2.0),
+    sizes=None,
+    op="Resize",
+    opset=17,
+    mode="nearest",
+):
+    """An autoencoder-like block on 3 x 8 x 8 inputs: conv(3x3, stride 2) -> Relu -> Resize(scales, or
+    ``sizes``) -> 3x3 conv to 3 channels -> Sigmoid (``head="autoencoder"``: a reconstruction, MSE loss), or
+    the upsampled map -> 3x3 conv -> GlobalAveragePool -> gemm to 3 classes (``head="classifier"``).
+    ``op="Upsample"`` writes the deprecated op (opset 9: scales an input; opset 7: an attribute); opset 10
+    writes Resize(X, scales)."""
+    m = Model((3, 8, 8), seed=13, opset=opset)
+    m.conv(3, 4, (3, 3), "down", strides=[2, 2], pads=[1, 1, 1, 1])
+    m.op("Relu", name="relu")
+    attrs = {"mode": mode}
+    if op == "Upsample" and opset < 9:
+        m.op("Upsample", name="up", scales=[float(s) for s in scales], **attrs)
+    elif op == "Upsample" or opset == 10:
+        s = m.const("up_scales", np.asarray(scales, np.float32))
+        m.op(op, [m.last, s], "up", **attrs)
+    else:
+        attrs["coordinate_transformation_mode"] = transform
+        if mode == "nearest":
+            attrs["nearest_mode"] = nearest
+        roi = m.const("up_roi", np.zeros(0, np.float32))
+        if sizes is None:
+            ins = [m.last, roi, m.const("up_scales", np.asarray(scales, np.float32))]
+        else:
+            ins = [m.last, roi, m.const("up_scales", np.zeros(0, np.float32))]
+            ins.append(m.const("up_sizes", np.asarray(sizes, np.int64)))
+        m.op("Resize", ins, "up", **attrs)
+    if head == "autoencoder":
+        m.conv(4, 3, (3, 3), "rebuild", pads=[1, 1, 1, 1])
+        m.op("Sigmoid", name="out")
+    else:
+        m.conv(4, 5, (3, 3), "mix", pads=[1, 1, 1, 1])
+        m.op("GlobalAveragePool", name="gap")
+        m.op("Flatten", name="flat", axis=1)
+        m.gemm(5, 3, "fc")
+    return m.save(path)

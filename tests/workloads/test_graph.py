@@ -131,3 +131,20 @@ def test_a_graph_hashes_by_content_once_and_afresh_in_another_process(tmp_path):
             check=True,
         )
         assert out.stdout.strip() == "True", out.stderr
+
+
+def test_upsample_repeats_pixels_by_integer_scales():
+    g = GraphBuilder("t", (3, 4, 2))
+    up = g.upsample((2, 3))
+    node = g.build()[up]
+    assert node.output_shape == (6, 12, 2)
+    assert node.macs == node.param_count == 0
+    assert node.elementwise_ops == 6 * 12 * 2
+    twice = g.upsample(2)
+    assert g.build()[twice].output_shape == (12, 24, 2)
+    for bad in (0, (2, 0), (1.5, 2), (2, 2, 2)):
+        with pytest.raises(WorkloadError, match="positive integers"):
+            g.upsample(bad)
+    v = GraphBuilder("v", (4,))
+    with pytest.raises(WorkloadError, match=r"\(H, W, C\) input"):
+        v.upsample(2)

@@ -51,6 +51,7 @@ from workloads.kernels.quant import (
     sgd_update_int8,
 )
 from workloads.kernels.smooth import elu_backward, elu_forward, tanh_backward, tanh_forward
+from workloads.kernels.upsample import upsample_backward, upsample_forward
 
 __all__ = [
     "KernelInputError",
@@ -108,4 +109,6 @@ __all__ = [
     "softmax_cross_entropy",
     "tanh_backward",
     "tanh_forward",
+    "upsample_backward",
+    "upsample_forward",
 ]
